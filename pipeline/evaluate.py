@@ -1,0 +1,131 @@
+"""Score extracted rows against golden files: precision, recall, F1 per kind.
+
+Matching (per article and kind, as multisets): numeric kinds on (value,
+value_max, unit); dates on (value, value_max); orgs on text. Qualifier and
+category are scored separately on the matched rows, so a wrong qualifier
+shows up without hiding the match.
+"""
+from __future__ import annotations
+
+import csv
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .rules import KINDS
+
+GOLD_COLUMNS = ["article", "kind", "text", "value", "value_max", "unit", "qualifier", "category"]
+
+
+def match_key(row: dict) -> tuple:
+    kind = row["kind"]
+    if kind == "org":
+        return (kind, row["text"])
+    if kind == "date":
+        return (kind, row["value"], row.get("value_max", ""))
+    return (kind, row["value"], row.get("value_max", ""), row.get("unit", ""))
+
+
+def read_csv(path: Path) -> list[dict]:
+    with open(path, encoding="utf-8-sig", newline="") as f:
+        return [{k: (v or "") for k, v in r.items()} for r in csv.DictReader(f)]
+
+
+def load_golden(gold_dir: Path) -> dict[str, list[dict]]:
+    """article id -> golden rows, from gold_dir/<article>.csv (recursive)."""
+    out = {}
+    for p in sorted(gold_dir.rglob("*.csv")):
+        aid = p.relative_to(gold_dir).with_suffix("").as_posix()
+        out[aid] = read_csv(p)
+    return out
+
+
+@dataclass
+class Score:
+    tp: Counter = field(default_factory=Counter)
+    pred: Counter = field(default_factory=Counter)
+    gold: Counter = field(default_factory=Counter)
+    attr_ok: Counter = field(default_factory=Counter)     # qualifier (numbers/dates) or category (org) right
+    missed: list = field(default_factory=list)            # (article, gold row)
+    unexpected: list = field(default_factory=list)        # (article, predicted row)
+    wrong_attr: list = field(default_factory=list)        # (article, gold row, predicted row)
+
+    def prf(self, kind: str | None = None):
+        tp = sum(self.tp.values()) if kind is None else self.tp[kind]
+        p_n = sum(self.pred.values()) if kind is None else self.pred[kind]
+        g_n = sum(self.gold.values()) if kind is None else self.gold[kind]
+        p = tp / p_n if p_n else 1.0
+        r = tp / g_n if g_n else 1.0
+        f = 2 * p * r / (p + r) if p + r else 0.0
+        return p, r, f
+
+
+def attr(row: dict) -> str:
+    return row.get("category", "") if row["kind"] == "org" else row.get("qualifier", "")
+
+
+def score(golden: dict[str, list[dict]], predicted: dict[str, list[dict]]) -> Score:
+    """Multiset match of predicted rows against golden rows, for the articles that have golden files."""
+    s = Score()
+    for aid, gold_rows in golden.items():
+        pred_rows = predicted.get(aid, [])
+        by_key = defaultdict(list)
+        for r in pred_rows:
+            by_key[match_key(r)].append(r)
+            s.pred[r["kind"]] += 1
+        for g in gold_rows:
+            s.gold[g["kind"]] += 1
+            cands = by_key.get(match_key(g))
+            if cands:
+                # prefer a candidate that also agrees on qualifier/category and text
+                best = max(cands, key=lambda r: (attr(r) == attr(g), r["text"] == g["text"]))
+                cands.remove(best)
+                s.tp[g["kind"]] += 1
+                if attr(best) == attr(g):
+                    s.attr_ok[g["kind"]] += 1
+                else:
+                    s.wrong_attr.append((aid, g, best))
+            else:
+                s.missed.append((aid, g))
+        for rows in by_key.values():
+            s.unexpected += [(aid, r) for r in rows]
+    return s
+
+
+def show(row: dict) -> str:
+    """One row as a person reads it: kind text = value..value_max unit qualifier/category [rule]."""
+    v = row.get("value", "")
+    if row.get("value_max"):
+        v += ".." + row["value_max"]
+    extra = " ".join(x for x in (row.get("unit", ""), attr(row)) if x)
+    rule = f" [{row['rule']}]" if row.get("rule") else ""
+    return f"{row['kind']:8} {row['text']}" + (f" = {v}" if row["kind"] != "org" else "") + \
+           (f" {extra}" if extra else "") + rule
+
+
+def table(s: Score) -> str:
+    """The per-kind table, plus all kinds together."""
+    lines = [f"{'kind':9} {'gold':>5} {'pred':>5} {'tp':>5} {'P':>6} {'R':>6} {'F1':>6} {'qual/cat':>9}"]
+    for kind in list(KINDS) + [None]:
+        p, r, f = s.prf(kind)
+        tp = sum(s.tp.values()) if kind is None else s.tp[kind]
+        ok = sum(s.attr_ok.values()) if kind is None else s.attr_ok[kind]
+        g = sum(s.gold.values()) if kind is None else s.gold[kind]
+        pr = sum(s.pred.values()) if kind is None else s.pred[kind]
+        lines.append(f"{kind or 'ALL':9} {g:5} {pr:5} {tp:5} {p:6.3f} {r:6.3f} {f:6.3f} "
+                     f"{(ok / tp if tp else 1):9.3f}")
+    return "\n".join(lines)
+
+
+def report(s: Score, limit: int | None = None) -> str:
+    """Missed, unexpected and wrong-qualifier rows, grouped by article."""
+    out = []
+    for title, items in (("missed (in golden, not produced)", s.missed),
+                         ("unexpected (produced, not in golden)", s.unexpected)):
+        out.append(f"\n{title}: {len(items)}")
+        for aid, row in items[:limit]:
+            out.append(f"  {aid}: {show(row)}")
+    out.append(f"\nmatched with a different qualifier/category: {len(s.wrong_attr)}")
+    for aid, g, p in s.wrong_attr[:limit]:
+        out.append(f"  {aid}: want {show(g)}\n  {' ' * len(aid)}  got  {show(p)}")
+    return "\n".join(out)

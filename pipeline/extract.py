@@ -1,0 +1,89 @@
+"""Stage 5, extract: every rule over the cleaned text, then one overlap policy.
+
+Every rule of every kind proposes candidates (a span, its rule, its fields).
+Overlapping candidates are resolved by ONE policy, the same for all kinds:
+higher rule `priority` first, then the longer span, then the earlier start,
+then the rule id (so the result never depends on rule order). A candidate
+that overlaps one already kept is dropped; `explain` shows who beat whom.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from . import orgs
+from .rules import MATCH_TIMEOUT, Rules
+from .values import INTERPRET, Context, Drop
+
+
+@dataclass
+class Candidate:
+    kind: str
+    start: int
+    end: int
+    text: str
+    rule: str
+    priority: int
+    fields: dict = field(default_factory=dict)
+    dropped: str = ""          # why it was not kept (explain)
+
+    def sort_key(self):
+        return (-self.priority, -(self.end - self.start), self.start, self.rule)
+
+
+def context(rules: Rules, article_year: int | None) -> Context:
+    """Everything interpretation needs from the lists, plus the article's year."""
+    quals = {name: rules.mapping(name) for name in ("qualifier_pre", "qualifier_mid", "qualifier_post",
+                                                    "date_qualifier_pre", "date_qualifier_post")}
+    return Context(quals, rules.words("qualifier_order"), rules.mapping("currency"), rules.mapping("relative_year"),
+                   article_year)
+
+
+def candidates(text: str, rules: Rules, ctx: Context, skip: list[tuple[int, int]] = (),
+               tokens=None, warnings: list[str] | None = None, rule_ids=None) -> tuple[list[Candidate], list[Candidate]]:
+    """All candidates of all rules: (interpreted ones, ones dropped by interpretation)."""
+    found, rejected = [], []
+    for rule in rules.rules:
+        if rule_ids is not None and rule.id not in rule_ids:
+            continue
+        try:
+            matches = list(rule.regex.finditer(text, timeout=MATCH_TIMEOUT))
+        except TimeoutError:
+            if warnings is not None:
+                warnings.append(f"rule {rule.id} ({rule.where}) stopped after {MATCH_TIMEOUT:g} s "
+                                f"(catastrophic backtracking?); its matches in this article are lost")
+            continue
+        for m in matches:
+            s, e = m.span()
+            if s == e or any(a < e and s < b for a, b in skip):
+                continue
+            c = Candidate(rule.kind, s, e, m.group(0), rule.id, rule.priority)
+            try:
+                if rule.kind == "org":
+                    c.fields = orgs.interpret(rule, m, text, rules, tokens)
+                    c.start, c.end = c.fields.pop("_span", (s, e))
+                    c.text = text[c.start:c.end]
+                else:
+                    c.fields = INTERPRET[rule.kind](rule, m, ctx)
+            except Drop as why:
+                c.dropped = str(why)
+                rejected.append(c)
+                continue
+            found.append(c)
+    return found, rejected
+
+
+def resolve(cands: list[Candidate]) -> tuple[list[Candidate], list[Candidate]]:
+    """Apply the overlap policy: (kept sorted by start, lost with the winner named in `dropped`)."""
+    kept: list[Candidate] = []
+    lost: list[Candidate] = []
+    for c in sorted(cands, key=Candidate.sort_key):
+        winner = next((k for k in kept if k.start < c.end and c.start < k.end), None)
+        if winner is None:
+            kept.append(c)
+        else:
+            c.dropped = (f"overlaps {winner.rule} {winner.text!r} [{winner.start},{winner.end}) which wins on "
+                         + ("priority" if winner.priority != c.priority else
+                            "length" if winner.end - winner.start != c.end - c.start else "position"))
+            lost.append(c)
+    kept.sort(key=lambda c: (c.start, c.end, c.kind))
+    return kept, lost

@@ -1,0 +1,237 @@
+"""Load the tunable rules of `rules/`: fragments, lists, rule files, boilerplate.
+
+Everything a user tunes is data. Loading validates all of it and reports
+problems as `RulesError` lines of the form `file:line: [rule id] what is
+wrong`, never a traceback: bad TOML, an unknown fragment, a regex that does
+not compile, a duplicate id, a missing field.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import regex
+
+from .boilerplate import BoilerplateRules
+
+KINDS = ("amount", "count", "percent", "quantity", "date", "org")
+RULE_FILES = {k: f"{k}.toml" for k in KINDS}
+RULE_FIELDS = {"id", "priority", "pattern", "note", "examples", "negatives", "known_failures", "unit",
+               "qualifier", "category", "kind"}
+# {NAME} in a pattern: a fragment reference (regex's own {m,n} never starts with a capital)
+FRAGMENT_REF = regex.compile(r"\{([A-Z][A-Z0-9_]*)\}")
+# Seconds one rule may spend on one text before it is stopped and reported.
+MATCH_TIMEOUT = 2.0
+
+
+def default_rules_dir() -> Path:
+    """`$PIPELINE_RULES`, else the `rules/` folder beside the package."""
+    env = os.environ.get("PIPELINE_RULES")
+    return Path(env) if env else Path(__file__).resolve().parent.parent / "rules"
+
+
+class RulesError(Exception):
+    """One or more problems in the rules; str() lists them one per line."""
+
+    def __init__(self, problems: list[str]):
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+@dataclass
+class Rule:
+    id: str
+    kind: str
+    pattern: str            # as written, with {FRAGMENTS}
+    regex: object           # compiled, fragments expanded
+    priority: int
+    file: str
+    line: int
+    note: str = ""
+    unit: str = ""
+    qualifier: str = ""
+    category: str = ""
+    examples: list = field(default_factory=list)
+    negatives: list = field(default_factory=list)
+    known_failures: list = field(default_factory=list)
+
+    @property
+    def where(self) -> str:
+        return f"{self.file}:{self.line}"
+
+
+@dataclass
+class Rules:
+    dir: Path
+    rules: list[Rule]
+    lists: dict[str, list[list[str]]]        # list name -> rows (columns split on whitespace)
+    fragments: dict[str, str]                # expanded fragments
+    boilerplate: BoilerplateRules
+    digest: str                              # hash of every rules file, for caches
+
+    def by_id(self, rule_id: str) -> Rule | None:
+        return next((r for r in self.rules if r.id == rule_id), None)
+
+    def mapping(self, name: str) -> dict[str, str]:
+        """A two-column list as a dict (first column -> second)."""
+        return {row[0]: (row[1] if len(row) > 1 else "") for row in self.lists.get(name, [])}
+
+    def words(self, name: str) -> list[str]:
+        return [row[0] for row in self.lists.get(name, [])]
+
+
+def read_list(path: Path) -> list[list[str]]:
+    """Rows of a list file: one entry per line, columns split on whitespace, `#` comments."""
+    rows = []
+    for line in path.read_text(encoding="utf-8-sig").splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line:
+            rows.append(line.split())
+    return rows
+
+
+def _alternation(words: list[str]) -> str:
+    """A regex alternation of literal words, longest first so the longest wins."""
+    uniq = sorted(set(words), key=lambda w: (-len(w), w))
+    return "(?:" + "|".join(regex.escape(w) for w in uniq) + ")" if uniq else "(?!)"
+
+
+def _line_of(text: str, needle: str) -> int:
+    """1-based line of the first occurrence of needle in text (1 if absent)."""
+    i = text.find(needle)
+    return text.count("\n", 0, i) + 1 if i >= 0 else 1
+
+
+def _toml(path: Path, problems: list[str]) -> tuple[dict, str]:
+    text = path.read_text(encoding="utf-8")
+    try:
+        return tomllib.loads(text), text
+    except tomllib.TOMLDecodeError as e:
+        # tomllib says "(at line N, column M)": keep it, put file:line first
+        m = regex.search(r"line (\d+)", str(e))
+        problems.append(f"{path}:{m.group(1) if m else 1}: bad TOML: {e}")
+        return {}, text
+
+
+def expand(pattern: str, fragments: dict[str, str], where: str, problems: list[str], _depth: int = 0) -> str:
+    """Replace {NAME} by its fragment, recursively; unknown names are problems."""
+    def sub(m):
+        name = m.group(1)
+        if name not in fragments:
+            problems.append(f"{where}: unknown fragment {{{name}}} (known: see rules/fragments.toml and "
+                            f"rules/lists/*.txt)")
+            return "(?!)"
+        if _depth > 10:
+            problems.append(f"{where}: fragment {{{name}}} refers to itself")
+            return "(?!)"
+        return "(?:" + expand(fragments[name], fragments, where, problems, _depth + 1) + ")"
+    return FRAGMENT_REF.sub(sub, pattern)
+
+
+def load_rules(rules_dir: Path | None = None, only_files: list[Path] | None = None) -> Rules:
+    """Load and validate everything under rules_dir; raise RulesError listing every problem."""
+    rules_dir = Path(rules_dir or default_rules_dir())
+    problems: list[str] = []
+    if not rules_dir.is_dir():
+        raise RulesError([f"{rules_dir}: rules folder not found (set --rules or PIPELINE_RULES)"])
+    digest = hashlib.sha256()
+    for p in sorted(rules_dir.rglob("*")):
+        if p.is_file() and p.suffix in (".toml", ".txt", ".dict"):
+            digest.update(str(p.relative_to(rules_dir)).encode() + b"\0" + p.read_bytes())
+
+    lists = {}
+    for p in sorted((rules_dir / "lists").glob("*.txt")):
+        lists[p.stem] = read_list(p)
+    fragments: dict[str, str] = {}
+    for name, rows in lists.items():
+        fragments[name.upper()] = _alternation([r[0] for r in rows])
+    frag_path = rules_dir / "fragments.toml"
+    raw_frags: dict[str, str] = {}
+    if frag_path.exists():
+        data, text = _toml(frag_path, problems)
+        for name, pat in (data.get("fragment") or {}).items():
+            if not isinstance(pat, str):
+                problems.append(f"{frag_path}:{_line_of(text, name + ' =')}: fragment {name} must be a string")
+                continue
+            raw_frags[name] = pat
+    fragments.update(raw_frags)
+    expanded = {}
+    for name, pat in raw_frags.items():
+        where = f"{frag_path}:{_line_of(frag_path.read_text(encoding='utf-8'), name + ' =')}: fragment {name}"
+        expanded[name] = expand(pat, fragments, where, problems)
+        try:
+            regex.compile(expanded[name])
+        except regex.error as e:
+            problems.append(f"{where}: regex does not compile: {e}")
+    fragments.update(expanded)
+
+    rules: list[Rule] = []
+    seen: dict[str, str] = {}
+    for kind in KINDS:
+        path = rules_dir / RULE_FILES[kind]
+        if not path.exists():
+            continue
+        data, text = _toml(path, problems)
+        for i, entry in enumerate(data.get("rule", []) or []):
+            rid = entry.get("id")
+            line = _line_of(text, f'id = "{rid}"') if rid else 1
+            where = f"{path}:{line}"
+            if not rid:
+                problems.append(f"{where}: rule #{i + 1} has no id")
+                continue
+            unknown = set(entry) - RULE_FIELDS
+            if unknown:
+                problems.append(f"{where}: [{rid}] unknown field(s) {sorted(unknown)}")
+            if rid in seen:
+                problems.append(f"{where}: [{rid}] duplicate id (first at {seen[rid]})")
+                continue
+            seen[rid] = where
+            if entry.get("kind", kind) != kind:
+                problems.append(f"{where}: [{rid}] kind {entry.get('kind')!r} in {path.name}")
+            pat = entry.get("pattern")
+            if not isinstance(pat, str) or not pat:
+                problems.append(f"{where}: [{rid}] missing field 'pattern'")
+                continue
+            pr = entry.get("priority", 0)
+            if not isinstance(pr, int):
+                problems.append(f"{where}: [{rid}] priority must be an integer")
+                pr = 0
+            full = expand(pat, fragments, f"{where}: [{rid}]", problems)
+            try:
+                compiled = regex.compile(full)
+            except regex.error as e:
+                problems.append(f"{where}: [{rid}] regex does not compile: {e}")
+                continue
+            rules.append(Rule(id=rid, kind=kind, pattern=pat, regex=compiled, priority=pr, file=str(path),
+                              line=line, note=entry.get("note", ""), unit=entry.get("unit", ""),
+                              qualifier=entry.get("qualifier", ""), category=entry.get("category", ""),
+                              examples=list(entry.get("examples", [])), negatives=list(entry.get("negatives", [])),
+                              known_failures=list(entry.get("known_failures", []))))
+    boiler = _load_boilerplate(rules_dir / "boilerplate.toml", problems)
+    if problems:
+        raise RulesError(problems)
+    return Rules(rules_dir, rules, lists, fragments, boiler, digest.hexdigest()[:16])
+
+
+def _load_boilerplate(path: Path, problems: list[str]) -> BoilerplateRules:
+    if not path.exists():
+        return BoilerplateRules(8, [], [])
+    data, text = _toml(path, problems)
+
+    def comp(entry, key, section):
+        pat = entry.get(key)
+        if pat is None:
+            return None
+        try:
+            return regex.compile(pat, regex.M)
+        except regex.error as e:
+            problems.append(f"{path}:{_line_of(text, entry.get('id', ''))}: [{entry.get('id')}] {section} "
+                            f"{key} does not compile: {e}")
+            return regex.compile("(?!)")
+    tail = [{"id": e.get("id", ""), "pattern": comp(e, "pattern", "tail"), "cuts_rest": bool(e.get("cuts_rest")),
+             "source_pattern": comp(e, "source_pattern", "tail")} for e in data.get("tail", [])]
+    dateline = [{"id": e.get("id", ""), "pattern": comp(e, "pattern", "dateline")} for e in data.get("dateline", [])]
+    return BoilerplateRules(int(data.get("tail_lines", 8)), tail, dateline)
