@@ -67,7 +67,7 @@ def analyse(raw: str, rules: Rules) -> Analysis:
     cleaned = clean(raw, rules.boilerplate)
     warnings = list(cleaned.warnings)
     user_dict = str(rules.dir / "jieba_user.dict")
-    toks = segment.tokens(cleaned.text, user_dict)
+    toks = segment.tokens(cleaned.text, user_dict, rules.segment_words)
     ctx = context(rules, article_year(cleaned.meta.date))
     skip = [cleaned.meta.dateline] if cleaned.meta.dateline else []
     found, rejected = candidates(cleaned.text, rules, ctx, skip, toks, warnings)

@@ -22,6 +22,8 @@ STOP_TAGS = ("p", "c", "u", "r", "d", "m", "q", "t", "y", "e", "o", "z", "ul", "
 COMPANY_SUFFIXES = ("公司", "集团", "股份", "有限公司", "有限责任公司", "股份有限公司", "集团公司", "控股")
 # Conjunctions after which an unanchored name may share the prefix of the org before it.
 COORDINATORS = ("和", "、", "与", "及")
+# Conjunctions that may also join words INSIDE a name (文化和旅游局, 草种创新与草地农业…实验室).
+INNER_CONJUNCTIONS = ("和", "与", "及")
 # A name token: Han characters, or · (张江·兰白), or an ordinal 第 + number (第940医院).
 NAME_TOKEN = regex.compile(r"[\p{Han}·]+|第")
 NUMBER_TOKEN = regex.compile(r"[0-9一二三四五六七八九十百]+")
@@ -36,6 +38,8 @@ class TokenIndex:
         self.tokens = tokens
         self.starts = [s for _, s, _ in tokens]
         self.ends = {e for _, _, e in tokens}
+        self.start_set = set(self.starts)
+        self.start_set = set(self.starts)
 
     def token_ending_at(self, pos: int) -> int | None:
         """Index of the token that ends at pos, or None."""
@@ -71,6 +75,11 @@ def _lexicon(rules) -> dict:
         "anchors": set(rules.words("place")) | set(rules.words("org_head")) | set(rules.words("org_anchor"))
         | set(rules.words("org_gazetteer")),
         "heads": set(rules.words("org_head")),
+        "places": set(rules.words("place")),
+        "gazetteer_set": set(rules.words("org_gazetteer")),
+        "anchor_set": set(rules.words("org_anchor")),
+        "generic": set(rules.words("org_generic")),
+        "name_verbs": set(rules.words("org_name_verb")),
         "stop": set(rules.words("org_stop")),
         "suffix": rules.mapping("org_suffix"),
         "gazetteer": rules.mapping("org_gazetteer"),
@@ -102,84 +111,128 @@ def category(name: str, lex: dict) -> str:
 
 
 def _is_stop(word: str, lex: dict) -> bool:
+    """A token that cannot be inside a name (an ordinal 第二 can: 兰州市第一人民医院)."""
     if word in lex["stop"]:
         return True
     if not NAME_TOKEN.fullmatch(word):
         return True
+    if word.startswith("第") or len(word) == 1:
+        return False      # single characters: only the stop list stops (久有, 草种 are name parts)
     tag = lex["tags"].get(word)
     return tag in STOP_TAGS if tag else False
 
 
-def _anchor_in(text: str, start: int, end: int, lex: dict) -> int | None:
-    """Leftmost position in [start, end) where a place/head/anchor word starts."""
+def _cuts(word: str, lex: dict) -> bool:
+    """A two-character verb not known inside names: the name starts after it."""
+    return len(word) >= 2 and lex["tags"].get(word, "") == "v" and word not in lex["name_verbs"]
+
+
+def _anchor_in(text: str, start: int, end: int, lex: dict, kinds=("anchors",)) -> int | None:
+    """Leftmost position in [start, end) where a word of the given sets starts."""
     longest = lex["max_anchor"]
-    anchors = lex["anchors"]
     for i in range(start, end):
         for n in range(min(longest, end - i), 1, -1):
-            if text[i:i + n] in anchors:
+            if any(text[i:i + n] in lex[k] for k in kinds):
                 return i
     return None
 
 
-def walk_left(text: str, suffix_start: int, idx: TokenIndex, lex: dict) -> tuple[int, list[tuple[int, str]]]:
-    """Start of the stretch of name tokens that ends at suffix_start, and its tokens (start, word)."""
+def walk_left(text: str, suffix_start: int, idx: TokenIndex, lex: dict) -> tuple[int, int]:
+    """(start, cut) of the stretch of name tokens that ends at suffix_start.
+
+    start: where the walk stopped (punctuation, number, stop word, or a
+    conjunction after a complete name); cut: the end of the last verb that
+    cuts names (the name starts at or after it).
+    """
     i = idx.token_at(suffix_start)
-    if idx.tokens[i][1] < suffix_start:
-        # the suffix begins inside a token (兰州大学 as one token): that token is part of the name
-        pass
-    else:
+    if idx.tokens[i][1] >= suffix_start:
         i -= 1
-    start = idx.tokens[i + 1][1] if i + 1 < len(idx.tokens) else suffix_start
-    start = min(start, suffix_start)
-    words = []
+    start = cut = suffix_start
     while i >= 0:
         w, s, e = idx.tokens[i]
         if suffix_start - s > MAX_NAME:
             break
+        if w == ")" and i >= 2 and idx.tokens[i - 2][0] == "(" and idx.tokens[i - 1][0] in lex["places"]:
+            start = idx.tokens[i - 2][1]       # 网易(兰州)联合创新中心: a place in brackets
+            i -= 3
+            continue
         if NUMBER_TOKEN.fullmatch(w) and i > 0 and idx.tokens[i - 1][0] == "第":
-            words.append((s, w))          # 第940医院: the number after 第 is part of the name
-            start = s
+            start = s                         # 第940医院
             i -= 1
             continue
-        if _is_stop(w, lex) and w != "第":
+        if w in INNER_CONJUNCTIONS and i > 0 and not _ends_with_suffix(idx.tokens[i - 1][0], lex) \
+                and NAME_TOKEN.fullmatch(idx.tokens[i - 1][0]) and not _is_stop(idx.tokens[i - 1][0], lex):
+            start = s                         # 文化和旅游局, 草种创新与草地农业…实验室
+            i -= 1
+            continue
+        if _is_stop(w, lex):
             break
-        words.append((s, w))
+        after_name = i > 0 and lex["tags"].get(w, "")[:1] == "v" and _ends_with_suffix(idx.tokens[i - 1][0], lex)
+        if (_cuts(w, lex) or after_name) and cut == suffix_start:
+            cut = e                           # 兰州新区应急管理局|联合|兰州市消防救援支队
         start = s
         i -= 1
-    return start, words
+    return start, (cut if cut < suffix_start else start)
+
+
+def _ends_with_suffix(word: str, lex: dict) -> bool:
+    """True when a token looks like a complete name's end (管理局, 示范区), not a bare 省部."""
+    return any(word.endswith(suf) and (len(suf) >= 2 or len(word) >= 3) for suf in lex["suffix"]) \
+        or word in lex["gazetteer"]
 
 
 def interpret(rule, m, text: str, rules, tokens) -> dict:
     """Fields of an org match, with `_span` the name's span; Drop when it is not a name."""
     lex = lexicon(rules)
     idx = _index(tokens)
-    if rule.id == "org.quoted" or "name" in rule.regex.groupindex:
+    if "name" in rule.regex.groupindex:
         s, e = m.span("name")
-        name = text[s:e]
-        return _fields(name, s, e, lex, rule)
+        return _fields(text[s:e], s, e, lex, rule)
     s, e = m.span()
     if e not in idx.ends:
         raise Drop(f"{text[s:e]!r} ends inside the word {tokens[idx.token_at(e - 1)][0]!r}")
-    if rule.id == "org.gazetteer" or text[s:e] in lex["gazetteer"] and rule.pattern == "{ORG_GAZETTEER}":
-        if s not in set(idx.starts) and idx.token_ending_at(e) is None:
+    if rule.pattern == "{ORG_GAZETTEER}":
+        if s not in idx.start_set:
             raise Drop("not at a word boundary")
-        return _fields(text[s:e], s, e, lex, rule)
+        before = idx.token_ending_at(s)
+        if before is not None and tokens[before][0] in lex["places"]:
+            s = tokens[before][1]             # 兰州兰泵: place + short name
+        fields = _fields(text[s:e], s, e, lex, rule)
+        fields["category"] = rule.category or lex["gazetteer"].get(m.group(0)) or fields["category"]
+        return fields
     suffix = text[s:e]
-    # a suffix token glued to more text on its left (局长 has 局 at its end only if the token ends here)
-    start, words = walk_left(text, s, idx, lex)
+    holder = tokens[idx.token_at(s)]
+    if holder[1] < s:
+        # the suffix ends a longer token (兰州大学, 控制中心): fine for names, not for 签署, 院所
+        if holder[0] in lex["generic"] or _cuts(holder[0], lex) or lex["tags"].get(holder[0], "n")[:1] in "vadr":
+            raise Drop(f"suffix {suffix!r} inside the word {holder[0]!r}")
+    start, cut = walk_left(text, s, idx, lex)
     if start >= s:
         raise Drop(f"bare suffix {suffix!r}")
-    anchor = _anchor_in(text, start, s, lex)
-    if anchor is None:
-        if suffix in COMPANY_SUFFIXES and s - start >= 2:
-            anchor = start
-        elif start > 0 and text[start - 1] in COORDINATORS and _coordinated(text, start - 1, suffix, lex):
-            anchor = start
-        else:
-            raise Drop(f"no place, head or proper name before {suffix!r} in {text[start:e]!r}")
-    if s - anchor < 1:
-        raise Drop("no body")
-    return _fields(text[anchor:e], anchor, e, lex, rule)
+    place = _anchor_in(text, cut, s, lex, ("places", "gazetteer_set", "anchor_set"))
+    head = _anchor_in(text, cut, s, lex, ("heads",))
+    if place is not None and (head is None or place <= head):
+        anchor = place
+    elif head is not None:
+        # only a head (国家, 中国…): 固体润滑国家重点实验室 is named by the whole stretch
+        anchor = cut if lex["suffix"].get(suffix) in ("lab", "institute", "zone") else head
+    elif suffix in COMPANY_SUFFIXES and s - cut >= 2:
+        anchor = cut
+    elif lex["suffix"].get(suffix) == "lab" and s - cut >= 4:
+        anchor = cut
+    elif cut > 0 and text[cut - 1] in COORDINATORS and _coordinated(text, cut - 1, suffix, lex):
+        anchor = cut
+    else:
+        raise Drop(f"no place, head or proper name before {suffix!r} in {text[start:e]!r}")
+    name = text[anchor:e]
+    bare = name
+    for h in sorted(lex["heads"], key=len, reverse=True):
+        if bare.startswith(h):
+            bare = bare[len(h):]
+            break
+    if name in lex["generic"] or bare in lex["generic"]:
+        raise Drop(f"{name!r} is a generic phrase (lists/org_generic.txt)")
+    return _fields(name, anchor, e, lex, rule)
 
 
 def _coordinated(text: str, conj: int, suffix: str, lex: dict) -> bool:

@@ -72,6 +72,11 @@ class Rules:
     boilerplate: BoilerplateRules
     digest: str                              # hash of every rules file, for caches
 
+    @property
+    def segment_words(self) -> tuple[str, ...]:
+        """Names jieba must not cut through: the org gazetteer and anchors (added to its dictionary)."""
+        return tuple(sorted(set(self.words("org_gazetteer")) | set(self.words("org_anchor"))))
+
     def by_id(self, rule_id: str) -> Rule | None:
         return next((r for r in self.rules if r.id == rule_id), None)
 

@@ -16,18 +16,21 @@ jieba.setLogLevel(logging.WARNING)
 
 
 @lru_cache(maxsize=4)
-def tokenizer(user_dict: str | None) -> jieba.Tokenizer:
-    """A jieba Tokenizer with the user dictionary loaded (cached per path)."""
+def tokenizer(user_dict: str | None, extra_words: tuple[str, ...] = ()) -> jieba.Tokenizer:
+    """A jieba Tokenizer with the user dictionary and extra words (names of the rules' lists) loaded."""
     tk = jieba.Tokenizer()
     tk.initialize()
     if user_dict and Path(user_dict).exists():
         tk.load_userdict(user_dict)
+    for w in extra_words:
+        if w not in tk.FREQ or not tk.FREQ[w]:
+            tk.add_word(w)
     return tk
 
 
-def tokens(text: str, user_dict: str | None) -> list[tuple[str, int, int]]:
+def tokens(text: str, user_dict: str | None, extra_words: tuple[str, ...] = ()) -> list[tuple[str, int, int]]:
     """(word, start, end) for every token of text, in order, covering it exactly."""
-    return list(tokenizer(user_dict).tokenize(text, HMM=True))
+    return list(tokenizer(user_dict, extra_words).tokenize(text, HMM=True))
 
 
 def boundaries(toks: list[tuple[str, int, int]]) -> set[int]:
