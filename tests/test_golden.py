@@ -52,11 +52,21 @@ def test_golden(result, request):
 
 
 def test_offsets(result):
-    """clean[start:end] == text; the raw span, cleaned and converted, gives the same text."""
+    """clean[start:end] == text; the raw span, cleaned and converted, gives the same text.
+
+    A repaired span (GBK shift damage) maps back as a whole: a mention that
+    starts inside one covers the whole damaged raw span, whose repair also
+    yields the characters before the mention; there the text must end the
+    cleaned piece.
+    """
     aid, res = result
     raw = read_file(CORPUS / f"{aid}.txt").text
     empty = rules().boilerplate.__class__(0, [], [])
+    repaired = [e for e in clean(raw, rules().boilerplate).edits if e[0] == "repair_gbk_shift"]
+    assert len(repaired) == sum("repaired" in w for w in res.warnings)
     for row in res.rows:
         assert res.clean_text[row["start"]:row["end"]] == row["text"], row
         piece = raw[row["raw_start"]:row["raw_end"]]
-        assert clean(piece, empty).text == row["text"], (row, piece)
+        got = clean(piece, empty).text
+        if got != row["text"]:
+            assert got.endswith(row["text"]) and "?" in piece, (row, piece, got)
