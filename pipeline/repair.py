@@ -20,14 +20,17 @@ FIXER = "repair_gbk_shift"
 # Full-width punctuation that was turned into ASCII after the damage.
 ASCIIFIED = {"！": "!", "，": ",", "：": ":", "；": ";", "（": "(", "）": ")", "？": "?", "％": "%"}
 FULLWIDTH = {a: f for f, a in ASCIIFIED.items()}
-# Punctuation the lost character most likely was (GBK rows A1/A3), best first.
-PUNCT = "，。、“”：；？！（）《》「」『』…—·‘’【】〈〉％～"
+# Punctuation the lost character most likely was (GBK rows A1/A3), best first;
+# the first COMMON_PUNCT of them yield only to a frequent word, the rest to any word.
+PUNCT = "，。、“”：；（）《》「」？！…—·‘’『』【】〈〉％～"
+COMMON_PUNCT = 12
 MAX_RUN = 8            # longest mis-paired run we try; real runs are short
 CONTEXT = (2, 3)       # characters of context left/right used to find words
 MIN_CHAR_LOGFREQ = 5.0  # a rarer character makes a repair implausible
 MIN_WORD_FREQ = 5      # jieba words seen fewer times are mostly noise
 STRONG_WORD = 7.0      # log frequency of a word that beats the punctuation prior
 MIN_WORD_SHARE = 2 / 3  # share of repaired ideographs that must be inside words
+COMMON_CHAR = 11.5     # log frequency of a character common enough to stand alone
 
 # CANDIDATE_RE finds the only shape the damage can have, so the costly check
 # runs on few spans: the lost lead byte (``?``/U+FFFD), 1..MAX_RUN mis-paired
@@ -73,10 +76,7 @@ def _big5(ch: str) -> int | None:
     """The Big5 code of ``ch``, or None.  Damage that re-synchronises on a
     GBK/3-4 trail byte only happens in Traditional text, whose characters are
     all in Big5; Simplified-only characters in a repair mean a false repair."""
-    try:
-        code = ch.encode("big5")
-    except UnicodeEncodeError:
-        return None
+    code = ch.encode("big5", errors="ignore")
     return int.from_bytes(code, "big") if len(code) == 2 else None
 
 
@@ -107,10 +107,9 @@ def _word_cover(window: str) -> list[float]:
     simp = "".join(t2s.get(c, c) for c in window)
     cover = [0.0] * len(simp)
     for a in range(len(simp)):
-        for n in (2, 3, 4):
-            f = words.get(simp[a:a + n], 0.0) if a + n <= len(simp) else 0.0
-            for i in range(a, a + n) if f else ():
-                cover[i] = max(cover[i], f)
+        for n in range(2, min(4, len(simp) - a) + 1):
+            f = words.get(simp[a:a + n], 0.0)
+            cover[a:a + n] = [max(c, f) for c in cover[a:a + n]]
     return cover
 
 
@@ -125,12 +124,12 @@ def _repair_run(run: str, left: str, right: str) -> str | None:
     """
     try:
         raw = b"".join(FULLWIDTH.get(c, c).encode("gb18030") for c in run)
-        rest = raw[1:].decode("gbk")  # in step; a lead byte is always >= 0x81
+        rest = raw[1:].decode("gbk")  # chars 2..n, decoded in step
     except (UnicodeEncodeError, UnicodeDecodeError):
         return None
-    if len(raw) != 2 * len(run) - 1 or min(raw[:-1]) < 0x81 or len(rest) != len(run) - 1:
-        return None
-    if any(_score(c) == -math.inf for c in rest):
+    # All but the last byte belong to double-byte chars; odd ones were original lead bytes.
+    if len(raw) != 2 * len(run) - 1 or min(raw[:-1]) < 0x81 or len(rest) != len(run) - 1 \
+            or any(_score(c) == -math.inf for c in rest):
         return None
     firsts = []
     for lead in range(0x81, 0xFF):
@@ -147,13 +146,13 @@ def _repair_run(run: str, left: str, right: str) -> str | None:
     best = max(ideographs, key=rank, default=None)
     best_word = rank(best)[0] if best else 0.0
     punct = min((x for x in firsts if x in PUNCT), key=PUNCT.index, default=None)
-    if punct and best_word < STRONG_WORD:
-        best, best_word = punct, math.inf
+    if punct and best_word <= (STRONG_WORD if PUNCT.index(punct) < COMMON_PUNCT else 0.0):
+        best, best_word = punct, math.inf  # punctuation: the prior is the anchor
     if best is None:
         return None
     fixed = best + rest
     cover = _word_cover(left + fixed + right)[len(left):len(left) + len(fixed)]
-    han = [f > 0 for f, c in zip(cover, fixed) if HAN_RE.match(c)]
+    han = [f > 0 or _score(c) >= COMMON_CHAR for f, c in zip(cover, fixed) if HAN_RE.match(c)]
     anchored = best_word >= STRONG_WORD or any(_word_cover(rest + right)[:len(rest)])
     if han and sum(han) / len(han) < MIN_WORD_SHARE or not anchored:
         return None
