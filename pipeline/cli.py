@@ -28,12 +28,25 @@ def cmd_run(args) -> int:
       python -m pipeline run                        # corpus/ -> outputs/
       python -m pipeline run new/ more/a.txt --out today/
       python -m pipeline run --jobs 1               # one process
+      python -m pipeline run archive/ --force       # ignore outputs/.cache/, recompute all
+      python -m pipeline run archive/ --engine dask --scheduler tcp://10.0.0.5:8786
+
+    Articles whose bytes, rules and code are unchanged since the last run into
+    the same --out are taken from --out/.cache/ (same output, no recomputation).
     """
     from .run import run
     rules = _rules(args)
     inputs = [Path(p) for p in args.inputs] or [ROOT / "corpus"]
     out = Path(args.out)
-    summary = run(inputs, out, rules, n_jobs=args.jobs, progress=not args.quiet)
+    if args.scheduler and args.engine != "dask":
+        print("error: --scheduler needs --engine dask", file=sys.stderr)
+        return 2
+    try:
+        summary = run(inputs, out, rules, n_jobs=args.jobs, progress=not args.quiet, engine=args.engine,
+                      scheduler=args.scheduler, cache=not args.no_cache, force=args.force)
+    except RuntimeError as e:  # e.g. --engine dask without dask installed
+        print(f"error: {e}", file=sys.stderr)
+        return 2
     if not args.no_report:
         from .report import write_report
         write_report(out, Path(args.gold) if args.gold else (DEFAULT_GOLDEN if DEFAULT_GOLDEN.is_dir() else None))
@@ -92,6 +105,107 @@ def cmd_report(args) -> int:
     return 0
 
 
+def cmd_check_rules(args) -> int:
+    """Validate the rules and run every example, negative and known failure through the whole pipeline.
+
+    An example passes when the final rows of its text hold a row of its rule
+    with text `match` and the fields it gives; a negative when its rule makes
+    no row there; a known failure must still fail (one that passes is an
+    error: move it to examples). Rules without examples are errors, rules
+    without negatives a warning. Exit 1 on any failure.
+
+    examples:
+      python -m pipeline check-rules
+      python -m pipeline check-rules rules/amount.toml
+      python -m pipeline check-rules --rule amount.number --rule amount.range
+    """
+    from .checkrules import check_command
+    text, code = check_command(_rules(args), args.files, args.rule)
+    print(text)
+    return code
+
+
+def cmd_explain(args) -> int:
+    """Show how one text goes through the pipeline, and why each mention is (not) extracted.
+
+    Prints the cleaned Simplified text, the cleaning edits, the conversions,
+    the jieba tokens, every candidate with its rule, span and fields (kept, or
+    lost to which winner and why), the candidates rejected by interpretation
+    and the final rows.
+
+    examples:
+      python -m pipeline explain "总投资5000万卢比"
+      python -m pipeline explain --file corpus/dev01.txt --rule amount
+    """
+    from .explain import explain_command
+    text, code = explain_command(_rules(args), args.text, args.file, args.rule)
+    print(text, file=sys.stdout if code == 0 else sys.stderr)
+    return code
+
+
+def cmd_diff(args) -> int:
+    """Run the corpus with the current rules; show rows added, removed and changed.
+
+    Against the golden files (default; their rows have no rule, so they are
+    grouped under "(golden)") or against the extractions.csv of an earlier
+    run's folder. Per article and rule id, then a summary per kind.
+
+    examples:
+      python -m pipeline diff
+      python -m pipeline run --out before/     # before editing the rules, then after:
+      python -m pipeline diff --against before/
+      python -m pipeline diff corpus/dev01.txt --golden-dir tests/golden
+    """
+    from .diff import diff_command
+    text, code = diff_command(_rules(args), [Path(p) for p in args.inputs] or [ROOT / "corpus"], args.against,
+                              Path(args.golden_dir))
+    print(text)
+    return code
+
+
+def cmd_stats(args) -> int:
+    """Per rule over the corpus: hits, candidates lost in overlaps, candidates rejected, examples, negatives.
+
+    Rules that never fire are listed at the end.
+
+    examples:
+      python -m pipeline stats
+      python -m pipeline stats new_articles/
+    """
+    from .stats import collect, format_stats
+    rules = _rules(args)
+    print(format_stats(rules, *collect([Path(p) for p in args.inputs] or [ROOT / "corpus"], rules)))
+    return 0
+
+
+def cmd_golden(args) -> int:
+    """Golden files, tests/golden/<article>.csv: the expected rows of each corpus article.
+
+    examples:
+      python -m pipeline golden accept dev01      # current output of dev01 becomes its golden file
+      python -m pipeline golden accept --help
+    """
+    return cmd_golden_accept(args)
+
+
+def cmd_golden_accept(args) -> int:
+    """Write tests/golden/<article>.csv from the pipeline's current rows; print what changed.
+
+    Review the diff first (`python -m pipeline diff`): accepting makes the
+    current output the expected one.
+
+    examples:
+      python -m pipeline golden accept dev01 dev02
+      python -m pipeline golden accept corpus/dev01.txt
+      python -m pipeline golden accept dev01 --from outputs/
+    """
+    from .golden import accept
+    lines, ok = accept(args.articles, [Path(args.corpus)], _rules(args), Path(args.golden_dir),
+                       Path(args.from_dir) if args.from_dir else None)
+    print("\n".join(lines), file=sys.stdout if ok else sys.stderr)
+    return 0 if ok else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m pipeline", description=__doc__.split("\n\n")[0],
                                 formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -113,6 +227,13 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--gold", help="golden folder for the report (default tests/golden)")
     sp.add_argument("--no-report", action="store_true", help="do not write report.html")
     sp.add_argument("--quiet", action="store_true", help="no progress bar")
+    sp.add_argument("--force", action="store_true", help="recompute every article, ignoring the cache (it is refilled)")
+    sp.add_argument("--no-cache", action="store_true", help="neither read nor write --out/.cache/")
+    sp.add_argument("--engine", choices=("local", "dask"), default="local",
+                    help="local: this machine (--jobs processes); dask: a Dask cluster (pip install -e '.[dask]')")
+    sp.add_argument("--scheduler", metavar="ADDRESS",
+                    help="Dask scheduler, e.g. tcp://10.0.0.5:8786 (default with --engine dask: a LocalCluster "
+                         "of --jobs workers on this machine)")
 
     sp = add("eval", cmd_eval, "score the corpus against the golden files")
     sp.add_argument("inputs", nargs="*", metavar="INPUT", help="files or folders; default corpus/")
@@ -123,6 +244,35 @@ def build_parser() -> argparse.ArgumentParser:
     sp = add("report", cmd_report, "rebuild report.html from existing CSVs")
     sp.add_argument("--out", default=str(ROOT / "outputs"), help="folder with the CSVs (default outputs/)")
     sp.add_argument("--gold", help="golden folder (default tests/golden)")
+
+    sp = add("check-rules", cmd_check_rules, "validate the rules and run their examples and negatives")
+    sp.add_argument("files", nargs="*", metavar="FILE", help="only the rules of these files (e.g. rules/amount.toml)")
+    sp.add_argument("--rule", action="append", default=[], metavar="ID", help="only this rule (repeatable)")
+
+    sp = add("explain", cmd_explain, "show every stage, candidate and overlap decision for one text")
+    sp.add_argument("text", nargs="?", help="the text (or use --file)")
+    sp.add_argument("--file", help="an article file (any supported encoding)")
+    sp.add_argument("--rule", default="", metavar="PREFIX",
+                    help="only candidates of rules whose id starts so (all final rows are shown)")
+
+    sp = add("diff", cmd_diff, "rows added/removed/changed on the corpus vs golden files or an earlier run")
+    sp.add_argument("inputs", nargs="*", metavar="INPUT", help="files or folders; default corpus/")
+    sp.add_argument("--against", default="golden", metavar="golden|DIR",
+                    help="'golden' (default) or an outputs folder holding extractions.csv")
+    sp.add_argument("--golden-dir", default=str(DEFAULT_GOLDEN), help="golden folder (default tests/golden)")
+
+    sp = add("stats", cmd_stats, "per-rule hits, overlap losses and rejections over the corpus")
+    sp.add_argument("inputs", nargs="*", metavar="INPUT", help="files or folders; default corpus/")
+
+    sp = add("golden", cmd_golden, "golden files: `golden accept ARTICLE...`")
+    gsub = sp.add_subparsers(dest="golden_command", required=True, metavar="ACTION")
+    sp = gsub.add_parser("accept", help="write golden files from the current output",
+                         description=cmd_golden_accept.__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sp.add_argument("articles", nargs="+", metavar="ARTICLE", help="article ids (dev01) or their .txt paths")
+    sp.add_argument("--from", dest="from_dir", metavar="DIR",
+                    help="take the rows from DIR/extractions.csv instead of a fresh run")
+    sp.add_argument("--corpus", default=str(ROOT / "corpus"), help="where the articles are (default corpus/)")
+    sp.add_argument("--golden-dir", default=str(DEFAULT_GOLDEN), help="golden folder (default tests/golden)")
     return p
 
 

@@ -8,6 +8,7 @@ that overlaps one already kept is dropped; `explain` shows who beat whom.
 """
 from __future__ import annotations
 
+from array import array
 from dataclasses import dataclass, field
 
 from . import orgs
@@ -76,9 +77,28 @@ def resolve(cands: list[Candidate]) -> tuple[list[Candidate], list[Candidate]]:
     """Apply the overlap policy: (kept sorted by start, lost with the winner named in `dropped`)."""
     kept: list[Candidate] = []
     lost: list[Candidate] = []
+    # owner[p]: index in kept of the (non-empty) kept span covering position p, -1 if none;
+    # empty spans (none come from the rules) in `points`. The overlap test then costs the
+    # candidate's length, so resolving a huge article stays linear, not O(n^2).
+    owner = array("i", [-1]) * (max((c.end for c in cands), default=0) + 1)
+    points: dict[int, list[int]] = {}
     for c in sorted(cands, key=Candidate.sort_key):
-        winner = next((k for k in kept if k.start < c.end and c.start < k.end), None)
+        if c.end > c.start:
+            rivals = set(owner[c.start:c.end])
+            rivals.discard(-1)
+            if points:
+                for p in range(c.start + 1, c.end):
+                    rivals.update(points.get(p, ()))
+        else:   # an empty span overlaps a span holding the characters on both sides of it
+            o = owner[c.start]
+            rivals = {o} if o >= 0 and c.start > 0 and owner[c.start - 1] == o else set()
+        # the winner named is the first kept (highest in the policy) that overlaps
+        winner = kept[min(rivals)] if rivals else None
         if winner is None:
+            if c.end > c.start:
+                owner[c.start:c.end] = array("i", [len(kept)]) * (c.end - c.start)
+            else:
+                points.setdefault(c.start, []).append(len(kept))
             kept.append(c)
         else:
             c.dropped = (f"overlaps {winner.rule} {winner.text!r} [{winner.start},{winner.end}) which wins on "

@@ -88,10 +88,24 @@ class Rules:
         return [row[0] for row in self.lists.get(name, [])]
 
 
-def read_list(path: Path) -> list[list[str]]:
+def read_text(path: Path, problems: list[str] | None = None) -> str:
+    """A rules file as text (UTF-8, BOM allowed); bytes that are not UTF-8 are a problem with their line."""
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        line = data.count(b"\n", 0, e.start) + 1
+        problem = f"{path}:{line}: not UTF-8 (byte 0x{data[e.start]:02x}); re-save the file as UTF-8"
+        if problems is None:
+            raise RulesError([problem]) from None
+        problems.append(problem)
+        return data.decode("utf-8-sig", errors="replace")
+
+
+def read_list(path: Path, problems: list[str] | None = None) -> list[list[str]]:
     """Rows of a list file: one entry per line, columns split on whitespace, `#` comments."""
     rows = []
-    for line in path.read_text(encoding="utf-8-sig").splitlines():
+    for line in read_text(path, problems).splitlines():
         line = line.split("#", 1)[0].strip()
         if line:
             rows.append(line.split())
@@ -111,14 +125,30 @@ def _line_of(text: str, needle: str) -> int:
 
 
 def _toml(path: Path, problems: list[str]) -> tuple[dict, str]:
-    text = path.read_text(encoding="utf-8")
+    """Parse a TOML file: (data, text); a syntax error is a problem with its line, and data is empty."""
+    text = read_text(path, problems)
     try:
         return tomllib.loads(text), text
     except tomllib.TOMLDecodeError as e:
-        # tomllib says "(at line N, column M)": keep it, put file:line first
+        # tomllib says "(at line N, column M)" or "(at end of document)": keep it, put file:line first
         m = regex.search(r"line (\d+)", str(e))
-        problems.append(f"{path}:{m.group(1) if m else 1}: bad TOML: {e}")
+        line = m.group(1) if m else (text.count("\n") + (not text.endswith("\n")) if "end of document" in str(e)
+                                     else 1)
+        problems.append(f"{path}:{line}: bad TOML: {e}")
         return {}, text
+
+
+def _rule_lines(text: str, n: int) -> list[int] | None:
+    """1-based line of each of the n `[[rule]]` tables' `id` (or header); None if the file has other forms."""
+    lines = text.splitlines()
+    heads = [i for i, line in enumerate(lines) if regex.match(r"\s*\[\[\s*rule\s*\]\]", line)]
+    if len(heads) != n:
+        return None
+    out = []
+    for k, h in enumerate(heads):
+        end = heads[k + 1] if k + 1 < len(heads) else len(lines)
+        out.append(next((i + 1 for i in range(h, end) if regex.match(r"\s*id\s*=", lines[i])), h + 1))
+    return out
 
 
 def expand(pattern: str, fragments: dict[str, str], where: str, problems: list[str], _depth: int = 0) -> str:
@@ -149,7 +179,7 @@ def load_rules(rules_dir: Path | None = None, only_files: list[Path] | None = No
 
     lists = {}
     for p in sorted((rules_dir / "lists").glob("*.txt")):
-        lists[p.stem] = read_list(p)
+        lists[p.stem] = read_list(p, problems)
     fragments: dict[str, str] = {}
     for name, rows in lists.items():
         fragments[name.upper()] = _alternation([r[0] for r in rows])
@@ -165,7 +195,7 @@ def load_rules(rules_dir: Path | None = None, only_files: list[Path] | None = No
     fragments.update(raw_frags)
     expanded = {}
     for name, pat in raw_frags.items():
-        where = f"{frag_path}:{_line_of(frag_path.read_text(encoding='utf-8'), name + ' =')}: fragment {name}"
+        where = f"{frag_path}:{_line_of(text, name + ' =')}: fragment {name}"
         expanded[name] = expand(pat, fragments, where, problems)
         try:
             regex.compile(expanded[name])
@@ -180,9 +210,14 @@ def load_rules(rules_dir: Path | None = None, only_files: list[Path] | None = No
         if not path.exists():
             continue
         data, text = _toml(path, problems)
-        for i, entry in enumerate(data.get("rule", []) or []):
+        entries = data.get("rule", []) or []
+        if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+            problems.append(f"{path}:{_line_of(text, 'rule')}: rules must be [[rule]] tables")
+            continue
+        lines = _rule_lines(text, len(entries))
+        for i, entry in enumerate(entries):
             rid = entry.get("id")
-            line = _line_of(text, f'id = "{rid}"') if rid else 1
+            line = lines[i] if lines else (_line_of(text, f'id = "{rid}"') if rid else 1)
             where = f"{path}:{line}"
             if not rid:
                 problems.append(f"{where}: rule #{i + 1} has no id")
@@ -200,6 +235,10 @@ def load_rules(rules_dir: Path | None = None, only_files: list[Path] | None = No
             if not isinstance(pat, str) or not pat:
                 problems.append(f"{where}: [{rid}] missing field 'pattern'")
                 continue
+            for key in ("examples", "negatives", "known_failures"):
+                if not isinstance(entry.get(key, []), list):
+                    problems.append(f"{where}: [{rid}] {key} must be an array, e.g. {key} = [ ... ]")
+                    entry[key] = []
             pr = entry.get("priority", 0)
             if not isinstance(pr, int):
                 problems.append(f"{where}: [{rid}] priority must be an integer")

@@ -1,23 +1,32 @@
 """The main job: every article of the inputs through the stages into `outputs/`.
 
-Articles are found recursively (`*.txt`), processed in order of article id
-(by `--jobs` worker processes that each load jieba and the rules once), and
-their rows streamed into temporary CSVs that replace the old ones only when
-the run is complete: memory stays flat in the number of articles, and a run
-killed half-way leaves the previous outputs whole.
+Articles are found recursively (`*.txt`) and handled in order of article id.
+The main process reads each file's bytes and looks them up in the result
+cache (`outputs/.cache/`, see cache.py); the others go to an engine
+(engines.py: this process, `--jobs` worker processes that each load jieba
+and the rules once, or a Dask cluster) a few at a time, with a bounded
+number in flight. Results come back in article order and their rows are
+streamed into temporary CSVs that replace the old ones only when the run is
+complete: memory stays flat in the number of articles, and a run killed
+half-way leaves the previous outputs whole. The output bytes do not depend
+on the engine, the number of jobs or the cache.
 """
 from __future__ import annotations
 
+import csv
 import os
 import sys
+import tempfile
 import time
-from collections import Counter
+from collections import Counter, deque
 from dataclasses import dataclass
 from pathlib import Path
 
 from .article import ARTICLE_COLUMNS, EXTRACTION_COLUMNS, ArticleResult, process_file
+from .cache import CACHE_DIR, Cache, content_hash, env_key
+from .engines import make_engine
 from .rules import KINDS, Rules, load_rules
-from .write import atomic_write, csv_bytes, write_clean_text
+from .write import TEXT_COLUMNS, neutralise
 
 
 @dataclass(frozen=True)
@@ -55,28 +64,158 @@ def discover(inputs: list[Path]) -> tuple[list[Job], list[ArticleResult]]:
     return [jobs[k] for k in sorted(jobs)], errors
 
 
-_RULES: Rules | None = None
+# --- results in article order --------------------------------------------------
+
+@dataclass
+class Stats:
+    cached: int = 0       # served from the cache
+    processed: int = 0    # run through the stages
 
 
-def _init_worker(rules_dir: str) -> None:
-    global _RULES
-    _RULES = load_rules(Path(rules_dir))
+def _read(path: Path) -> bytes | None:
+    try:
+        with open(path, "rb") as f:
+            return f.read()
+    except OSError:
+        return None
 
 
-def _work(job: Job) -> ArticleResult:
-    return process_file(job.article, job.path, _RULES)
+def ordered_results(jobs: list[Job], rules: Rules, engine, cache: Cache | None = None, force: bool = False,
+                    stats: Stats | None = None, chunk: int = 4):
+    """(job, ArticleResult) for every job, in job order.
+
+    Cache hits are answered here; misses are sent to the engine in chunks of up
+    to `chunk` consecutive articles, with a bounded number of articles in
+    flight (enough to keep every worker of the engine busy), and fresh results
+    are stored in the cache as they arrive.
+    """
+    stats = stats if stats is not None else Stats()
+    slots: deque = deque()      # ("done", [(job, result)]) or ("todo", future, [(job, content)])
+    building: list = []         # misses not yet submitted: (job, content, task)
+    in_flight = 0
+
+    def submit():
+        if building:
+            slots.append(("todo", engine.submit([t for _, _, t in building]), [(j, c) for j, c, _ in building]))
+            building.clear()
+
+    def pop_first():
+        slot = slots.popleft()
+        if slot[0] == "done":
+            return slot[1]
+        results = slot[1].result()
+        out = []
+        for (job, content), res in zip(slot[2], results):
+            stats.processed += 1
+            if cache is not None:
+                cache.put(job.article, str(job.path), content, res)
+            out.append((job, res))
+        return out
+
+    for job in jobs:
+        data = _read(job.path)
+        if data is None:
+            # unreadable: process_file words the error exactly as for any other run
+            submit()
+            stats.processed += 1
+            slots.append(("done", [(job, process_file(job.article, job.path, rules))]))
+        else:
+            content = content_hash(data)
+            hit = cache.get(job.article, str(job.path), content) if cache is not None and not force else None
+            if hit is not None:
+                submit()
+                stats.cached += 1
+                slots.append(("done", [(job, hit)]))
+            else:
+                building.append((job, content, (job.article, str(job.path), data)))
+                if len(building) >= chunk:
+                    submit()
+        in_flight += 1
+        while slots and in_flight > max(64, 4 * chunk * engine.capacity):
+            done = pop_first()
+            in_flight -= len(done)
+            yield from done
+    submit()
+    while slots:
+        yield from pop_first()
 
 
 def results(jobs: list[Job], rules: Rules, n_jobs: int = 1):
-    """ArticleResults in job order, from this process or from worker processes."""
-    if n_jobs <= 1 or len(jobs) < 2:
-        for job in jobs:
-            yield process_file(job.article, job.path, rules)
-        return
-    import multiprocessing as mp
-    ctx = mp.get_context("fork" if sys.platform != "win32" else "spawn")
-    with ctx.Pool(n_jobs, initializer=_init_worker, initargs=(str(rules.dir),)) as pool:
-        yield from pool.imap(_work, jobs, chunksize=max(1, min(16, len(jobs) // (n_jobs * 8) or 1)))
+    """ArticleResults in job order, from this process or from worker processes (no cache)."""
+    engine = make_engine(rules, min(n_jobs, len(jobs)))
+    try:
+        for _, res in ordered_results(jobs, rules, engine, chunk=_chunk(len(jobs), n_jobs)):
+            yield res
+    finally:
+        engine.close(cancel=True)
+
+
+def _chunk(n_articles: int, n_jobs: int, most: int = 4) -> int:
+    return max(1, min(most, n_articles // (max(1, n_jobs) * 8)))
+
+
+# --- writing ---------------------------------------------------------------------
+
+class CsvStream:
+    """A CSV written row by row to a temporary file beside `path`, renamed into place by `commit`.
+
+    Same bytes as `write.csv_bytes(columns, rows)`: BOM, header, LF line
+    ends, text columns neutralised.
+    """
+
+    def __init__(self, path: Path, columns: list[str]):
+        self.path, self.columns = path, columns
+        fd, self.tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        self.f = os.fdopen(fd, "w", encoding="utf-8", newline="")
+        self.f.write("\ufeff")
+        self.w = csv.writer(self.f, lineterminator="\n")
+        self.w.writerow(columns)
+        self.is_text = [c in TEXT_COLUMNS for c in columns]
+
+    def write(self, row: dict) -> None:
+        get = row.get
+        self.w.writerow([neutralise(get(c, "")) if t else get(c, "") for c, t in zip(self.columns, self.is_text)])
+
+    def commit(self) -> None:
+        self.f.flush()
+        os.fsync(self.f.fileno())
+        self.f.close()
+        os.replace(self.tmp, self.path)
+
+    def discard(self) -> None:
+        self.f.close()
+        try:
+            os.unlink(self.tmp)
+        except FileNotFoundError:
+            pass
+
+
+def write_clean_if_changed(out_dir: Path, article: str, text: str) -> bool:
+    """clean/<article>.txt (UTF-8) through a temporary file and a rename; untouched if already equal.
+
+    No fsync per file (it costs as much as processing a small article):
+    `run` syncs once before it replaces the CSVs.
+    """
+    path = out_dir / "clean" / f"{article}.txt"
+    data = text.encode("utf-8")
+    try:
+        if path.stat().st_size == len(data) and path.read_bytes() == data:
+            return False
+    except OSError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+    return True
 
 
 @dataclass
@@ -85,45 +224,79 @@ class Summary:
     errors: int = 0
     rows: Counter = None
     seconds: float = 0.0
+    cached: int = 0       # articles taken from the cache
+    processed: int = 0    # articles run through the stages
 
     def line(self) -> str:
         kinds = ", ".join(f"{k} {self.rows.get(k, 0)}" for k in KINDS)
-        return (f"{self.articles} articles, {sum(self.rows.values())} rows ({kinds}), "
+        cached = f" ({self.cached} unchanged, from the cache)" if self.cached else ""
+        return (f"{self.articles} articles{cached}, {sum(self.rows.values())} rows ({kinds}), "
                 f"{self.errors} errors, {self.seconds:.1f} s")
 
 
 def run(inputs: list[Path], out_dir: Path, rules: Rules | None = None, n_jobs: int = 1,
-        progress: bool = True) -> Summary:
-    """Process every article of the inputs and write out_dir/{extractions,articles}.csv and clean/."""
+        progress: bool = True, *, engine: str = "local", scheduler: str | None = None,
+        cache: bool = True, force: bool = False) -> Summary:
+    """Process every article of the inputs and write out_dir/{extractions,articles}.csv and clean/.
+
+    n_jobs: worker processes (local engine; 1 = this process) or LocalCluster
+    workers (dask engine without scheduler). cache: use and fill
+    out_dir/.cache/; force: recompute every article (the cache is refilled).
+    """
     t0 = time.perf_counter()
     rules = rules or load_rules()
     jobs, errors = discover(inputs)
+    errors.sort(key=lambda r: r.article)          # stable, like the sort of all rows before
     out_dir.mkdir(parents=True, exist_ok=True)
     summary = Summary(rows=Counter())
-    all_results = []
+    stats = Stats()
+    n_jobs = max(1, n_jobs)
+    eng = make_engine(rules, min(n_jobs, max(1, len(jobs))) if engine == "local" else n_jobs, engine, scheduler)
+    store = Cache(out_dir / CACHE_DIR, env_key(rules.digest)) if cache else None
+    ex = CsvStream(out_dir / "extractions.csv", EXTRACTION_COLUMNS)
+    art = CsvStream(out_dir / "articles.csv", ARTICLE_COLUMNS)
     bar = None
     if progress and len(jobs) > 20:
         from tqdm import tqdm
         bar = tqdm(total=len(jobs), unit="article", file=sys.stderr, dynamic_ncols=True)
-    ex_rows, art_rows = [], []
-    for res in results(jobs, rules, n_jobs):
-        if res.status == "ok":
-            write_clean_text(out_dir, res.article, res.clean_text)
-        ex_rows.extend(res.rows)
-        art_rows.append(res.article_row())
-        summary.articles += 1
-        summary.errors += res.status != "ok"
-        summary.rows.update(r["kind"] for r in res.rows)
+    pending = deque(errors)
+    rows = summary.rows
+    wrote_clean = complete = False
+    chunk = _chunk(len(jobs), n_jobs, 16 if engine == "dask" else 4)
+    try:
+        for _, res in ordered_results(jobs, rules, eng, store, force, stats, chunk):
+            if res.status == "ok":
+                wrote_clean |= write_clean_if_changed(out_dir, res.article, res.clean_text)
+            for r in res.rows:
+                ex.write(r)
+                rows[r["kind"]] += 1
+            while pending and pending[0].article < res.article:
+                art.write(pending.popleft().article_row())
+                summary.articles += 1
+                summary.errors += 1
+            art.write(res.article_row())
+            summary.articles += 1
+            summary.errors += res.status != "ok"
+            if bar:
+                bar.update()
+        while pending:
+            art.write(pending.popleft().article_row())
+            summary.articles += 1
+            summary.errors += 1
+        if wrote_clean and hasattr(os, "sync"):
+            os.sync()   # the clean texts reach the disk before the CSVs that point into them
+        ex.commit()
+        art.commit()
+        complete = True
+    finally:
         if bar:
-            bar.update()
-    if bar:
-        bar.close()
-    for res in errors:
-        art_rows.append(res.article_row())
-        summary.articles += 1
-        summary.errors += 1
-    art_rows.sort(key=lambda r: r["article"])
-    atomic_write(out_dir / "extractions.csv", csv_bytes(EXTRACTION_COLUMNS, ex_rows))
-    atomic_write(out_dir / "articles.csv", csv_bytes(ARTICLE_COLUMNS, art_rows))
+            bar.close()
+        eng.close(cancel=not complete)
+        if store is not None:
+            store.close(prune=complete)
+        if not complete:
+            ex.discard()
+            art.discard()
+    summary.cached, summary.processed = stats.cached, stats.processed
     summary.seconds = time.perf_counter() - t0
     return summary

@@ -1,7 +1,23 @@
-"""pytest options shared by the suite."""
+"""Shared pytest options and fixtures.
+
+`pytest --update-golden`: the golden test (tests/test_golden.py) rewrites
+tests/golden/<article>.csv from the current output instead of failing. It
+asks for the `update_golden` fixture (a bool) and, when it is true, writes
+with `pipeline.golden.write_golden(golden_dir, article, rows)`, which prints
+nothing and returns the lines saying what changed (+added -removed ~changed).
+Review the change with `git diff tests/golden` before committing.
+"""
+import pytest
 
 
 def pytest_addoption(parser):
+    """Register --update-golden."""
     parser.addoption("--update-golden", action="store_true", default=False,
                      help="rewrite tests/golden/<article>.csv from the current output instead of comparing "
                           "(review the diff before committing)")
+
+
+@pytest.fixture
+def update_golden(request) -> bool:
+    """True when pytest runs with --update-golden: golden tests write instead of compare."""
+    return bool(request.config.getoption("--update-golden"))

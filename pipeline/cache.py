@@ -1,0 +1,163 @@
+"""The result cache of incremental runs: `<out>/.cache/results.sqlite`.
+
+A daily job re-runs on a growing folder; an article whose bytes, rules and
+code did not change gives the same result, so it is taken from here instead
+of going through the stages again. One row per article id:
+
+    article (key) | path | content | env | run | result
+
+- `content`: BLAKE2b of the file's bytes (what was actually processed).
+- `path`: the input path as given (messages and warnings quote it).
+- `env`: the cache schema, `rules.digest` and `code_version()`: the package
+  version plus a hash of the package's source (the modules that shape a
+  result: all but the commands, reports and writing) and the versions of
+  jieba, OpenCC, regex, pypinyin and Python. Any change there makes every entry a miss, so
+  an entry is never served stale.
+- `result`: the whole ArticleResult (rows, meta, clean text, warnings),
+  pickled and zlib-compressed.
+
+An entry is used only when all four of article, path, content and env match.
+Writes are SQLite transactions (committed about once a second and at the
+end), so a killed run leaves a consistent cache that lacks at most the last
+second of entries; nothing half-written is ever read back. After a complete
+run, entries of articles that were not part of it are deleted, so the cache
+follows the outputs it sits beside. stdlib only.
+"""
+from __future__ import annotations
+
+import functools
+import hashlib
+import importlib.metadata
+import os
+import pickle
+import sqlite3
+import sys
+import time
+import zlib
+from pathlib import Path
+
+SCHEMA = 1
+CACHE_DIR = ".cache"
+DB_NAME = "results.sqlite"
+# Dependencies whose behaviour shapes a result.
+DEPENDENCIES = ("jieba", "opencc-python-reimplemented", "regex", "pypinyin")
+# Package modules that cannot change a result (commands, reports, writing, this machinery):
+# editing them keeps the cache. Every other module, new ones included, is part of the key.
+NOT_IN_KEY = {"__init__.py", "__main__.py", "cli.py", "report.py", "explain.py", "diff.py", "checkrules.py",
+              "evaluate.py", "run.py", "cache.py", "write.py"}
+
+
+@functools.lru_cache(maxsize=1)
+def code_version() -> str:
+    """Package version + hash of the result-shaping package source and dependency versions."""
+    def version(dist: str) -> str:
+        try:
+            return importlib.metadata.version(dist)
+        except importlib.metadata.PackageNotFoundError:
+            return "none"
+    h = hashlib.sha256()
+    for dist in DEPENDENCIES:
+        h.update(f"{dist}={version(dist)}\n".encode())
+    h.update(f"python={sys.version_info[0]}.{sys.version_info[1]}\n".encode())
+    pkg = Path(__file__).resolve().parent
+    for p in sorted(pkg.glob("*.py")):
+        if p.name in NOT_IN_KEY:
+            continue
+        h.update(p.name.encode() + b"\0" + p.read_bytes())
+    return f"{version('cn-news-facts')}+{h.hexdigest()[:16]}"
+
+
+def env_key(rules_digest: str) -> str:
+    return f"schema{SCHEMA}:{rules_digest}:{code_version()}"
+
+
+def content_hash(data: bytes) -> str:
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+class Cache:
+    """Results by article id, valid for one (content, path, env)."""
+
+    COMMIT_EVERY = 1.0  # seconds
+
+    def __init__(self, folder: Path, env: str):
+        self.folder, self.env = Path(folder), env
+        self.path = self.folder / DB_NAME
+        self.run_id = time.time_ns() & 0x7FFFFFFFFFFFFFFF
+        self.hits = self.stored = 0
+        self._seen: list[tuple[int, str]] = []
+        self._last_commit = time.monotonic()
+        self.folder.mkdir(parents=True, exist_ok=True)
+        try:
+            self._db = self._connect()
+        except sqlite3.DatabaseError as e:
+            # not a database any more (disk trouble, edited by hand): start afresh, keep the old file aside
+            aside = self.path.with_name(f"{DB_NAME}.broken-{int(time.time())}")
+            os.replace(self.path, aside)
+            for suffix in ("-wal", "-shm"):
+                Path(str(self.path) + suffix).unlink(missing_ok=True)
+            print(f"warning: the result cache {self.path} was unreadable ({e}); moved to {aside.name}, "
+                  f"starting an empty one", file=sys.stderr)
+            self._db = self._connect()
+
+    def _connect(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self.path, timeout=60)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
+        db.execute("CREATE TABLE IF NOT EXISTS results (article TEXT PRIMARY KEY, path TEXT NOT NULL, "
+                   "content TEXT NOT NULL, env TEXT NOT NULL, run INTEGER NOT NULL, result BLOB NOT NULL)")
+        db.commit()
+        return db
+
+    def get(self, article: str, path: str, content: str):
+        """The cached ArticleResult, or None."""
+        row = self._db.execute("SELECT path, content, env, result FROM results WHERE article = ?",
+                               (article,)).fetchone()
+        if row is None or (row[0], row[1], row[2]) != (path, content, self.env):
+            return None
+        try:
+            result = pickle.loads(zlib.decompress(row[3]))
+        except Exception:  # unreadable entry: recompute it
+            return None
+        self.hits += 1
+        self._seen.append((self.run_id, article))
+        self._maybe_commit()
+        return result
+
+    def put(self, article: str, path: str, content: str, result) -> None:
+        blob = zlib.compress(pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL), 1)
+        self._db.execute("INSERT OR REPLACE INTO results VALUES (?, ?, ?, ?, ?, ?)",
+                         (article, path, content, self.env, self.run_id, blob))
+        self.stored += 1
+        self._maybe_commit()
+
+    def _maybe_commit(self, force: bool = False) -> None:
+        now = time.monotonic()
+        if force or now - self._last_commit >= self.COMMIT_EVERY:
+            if self._seen:
+                self._db.executemany("UPDATE results SET run = ? WHERE article = ?", self._seen)
+                self._seen.clear()
+            self._db.commit()
+            self._last_commit = now
+
+    def close(self, prune: bool = False) -> None:
+        """Commit; with prune (after a complete run), drop entries of articles this run did not see."""
+        if self._db is None:
+            return
+        try:
+            self._maybe_commit(force=True)
+            if prune:
+                self._db.execute("DELETE FROM results WHERE run != ?", (self.run_id,))
+                self._db.commit()
+        finally:
+            self._db.close()
+            self._db = None
+
+    def __enter__(self) -> "Cache":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def __len__(self) -> int:
+        return self._db.execute("SELECT count(*) FROM results").fetchone()[0]

@@ -1,0 +1,281 @@
+"""Run every rule's examples, negatives and known failures through the whole pipeline.
+
+A rule's `examples` say what it must produce, its `negatives` where it must
+produce nothing, its `known_failures` what it should produce but does not yet.
+Each one is a `Case`, checked by running the whole extraction on its text
+(`article.analyse`: clean, convert, every rule, the overlap policy), so an
+example also fails when another rule wins the overlap.
+
+- example: a final row of THIS rule whose text is `match` (as written in the
+  cleaned text, or covering exactly `match` in the example text) and whose
+  given fields (value, value_max, unit, qualifier, category) are equal.
+- negative (a string, or a table with `text` and an optional `match` that
+  narrows it to a span): no final row of this rule (overlapping `match`).
+- known failure: shaped like an example and expected to FAIL; one that
+  passes is an error ("now passes: move it to examples").
+
+`python -m pipeline check-rules` prints the summary; tests/test_rule_examples.py
+makes each case its own pytest case.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import regex
+
+from .article import analyse, rows_of
+from .evaluate import show
+from .rules import Rule, Rules
+
+FIELDS = ("value", "value_max", "unit", "qualifier", "category")
+EXAMPLE_KEYS = {"text", "match", *FIELDS}
+SECTIONS = (("example", "examples"), ("negative", "negatives"), ("known_failure", "known_failures"))
+
+
+@dataclass
+class Case:
+    """One example, negative or known failure of one rule."""
+    rule: Rule
+    kind: str               # example | negative | known_failure
+    n: int                  # 1-based position in its list
+    spec: object            # the TOML value: a table, or a string for a negative
+    line: int
+
+    @property
+    def id(self) -> str:
+        """Pytest id: `amount.number::example-3`."""
+        return f"{self.rule.id}::{self.kind}-{self.n}"
+
+    @property
+    def where(self) -> str:
+        """`file:line` of the case in its rules file (relative to the current folder when inside it)."""
+        return f"{display_path(self.rule.file)}:{self.line}"
+
+    @property
+    def text(self) -> str:
+        """The text the case runs on."""
+        return self.spec if isinstance(self.spec, str) else str(self.spec.get("text", ""))
+
+
+@dataclass
+class Outcome:
+    """The result of one case: passed, what was expected, what came out."""
+    case: Case
+    passed: bool
+    expected: str
+    got: list[str] = field(default_factory=list)       # the final rows, shown
+    notes: list[str] = field(default_factory=list)     # this rule's lost and rejected candidates
+    problem: str = ""                                  # the case itself is malformed
+
+    @property
+    def ok(self) -> bool:
+        """True when the case behaves as declared (a known failure must fail) and is well-formed."""
+        return not self.problem and self.passed != (self.case.kind == "known_failure")
+
+
+def display_path(path) -> str:
+    """path relative to the current folder when it lies inside it, else as given."""
+    try:
+        return Path(path).resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def _where(rule: Rule) -> str:
+    """`file:line` of a rule, for messages."""
+    return f"{display_path(rule.file)}:{rule.line}"
+
+
+def _block(lines: list[str], rule: Rule) -> tuple[int, int]:
+    """0-based [first, last) line range of the rule's `[[rule]]` table in its file."""
+    start = max(rule.line - 1, 0)
+    end = next((i for i in range(start + 1, len(lines)) if regex.match(r"\s*\[\[", lines[i])), len(lines))
+    return start, end
+
+
+def _quoted(s: str) -> tuple[str, ...]:
+    """The ways a TOML file may write s as a one-line string."""
+    return (f'"{s}"', f"'{s}'")
+
+
+def cases(rules: Rules, rule_ids=None) -> list[Case]:
+    """Every case of every rule (or of the rules named), with its line in the rules file."""
+    out: list[Case] = []
+    files: dict[str, list[str]] = {}
+    for rule in rules.rules:
+        if rule_ids is not None and rule.id not in rule_ids:
+            continue
+        if rule.file not in files:
+            try:
+                files[rule.file] = Path(rule.file).read_text(encoding="utf-8").splitlines()
+            except OSError:
+                files[rule.file] = []
+        lines = files[rule.file]
+        first, last = _block(lines, rule)
+        used: set[int] = set()
+        for kind, attr in SECTIONS:
+            for n, spec in enumerate(getattr(rule, attr) or [], 1):
+                out.append(Case(rule, kind, n, spec, _line(lines, first, last, spec, used) or rule.line))
+    return out
+
+
+def _line(lines: list[str], first: int, last: int, spec, used: set[int]) -> int:
+    """1-based line of spec in lines[first:last] (0 if not found); a table's line is used once."""
+    if isinstance(spec, str):
+        needles = [spec]
+    elif isinstance(spec, dict):
+        needles = [spec.get("text", ""), spec.get("match", "")]
+    else:
+        needles = []
+    for i in range(first, last):
+        if i in used and not isinstance(spec, str):
+            continue
+        if needles and all(any(q in lines[i] for q in _quoted(str(s))) for s in needles if s):
+            if not isinstance(spec, str):
+                used.add(i)
+            return i + 1
+    return 0
+
+
+def malformed(case: Case) -> str:
+    """What is wrong with the shape of a case ('' when nothing)."""
+    spec = case.spec
+    if case.kind == "negative" and isinstance(spec, str):
+        return "" if spec else "empty text"
+    if not isinstance(spec, dict):
+        return f"must be a table {{ text = ..., match = ... }}, not {type(spec).__name__}"
+    unknown = set(spec) - (EXAMPLE_KEYS if case.kind != "negative" else {"text", "match"})
+    if unknown:
+        return f"unknown key(s) {sorted(unknown)}; allowed: {', '.join(sorted(EXAMPLE_KEYS))}"
+    if not isinstance(spec.get("text"), str) or not spec["text"]:
+        return "missing 'text'"
+    if case.kind != "negative" and (not isinstance(spec.get("match"), str) or not spec["match"]):
+        return "missing 'match'"
+    if spec.get("match") and spec["match"] not in spec["text"]:
+        return f"'match' {spec['match']!r} is not in 'text'"
+    return ""
+
+
+def _covers(row: dict, match: str, raw: str) -> bool:
+    """The row is the mention `match`: same cleaned text, or the same raw characters (舉辦兩期: 两期)."""
+    return row["text"] == match or raw[row["raw_start"]:row["raw_end"]] == match
+
+
+def run_case(case: Case, rules: Rules) -> Outcome:
+    """Run one case through the whole extraction and judge it."""
+    problem = malformed(case)
+    if problem:
+        return Outcome(case, False, f"a well-formed {case.kind}", problem=problem)
+    raw = case.text
+    a = analyse(raw, rules)
+    rows = rows_of("", a)
+    mine = [r for r in rows if r["rule"] == case.rule.id]
+    notes = [f"lost     {c.text!r} [{c.start},{c.end}): {c.dropped}" for c in a.lost if c.rule == case.rule.id]
+    notes += [f"rejected {c.text!r} [{c.start},{c.end}): {c.dropped}" for c in a.rejected if c.rule == case.rule.id]
+    notes += [w for w in a.warnings if case.rule.id in w]
+    got = [show(r) for r in rows]
+    if case.kind == "negative":
+        match = case.spec.get("match") if isinstance(case.spec, dict) else None
+        bad = mine
+        if match:
+            s = raw.find(match)
+            bad = [r for r in mine if r["raw_start"] < s + len(match) and s < r["raw_end"]]
+        return Outcome(case, not bad, f"no row of {case.rule.id}" + (f" over {match!r}" if match else ""),
+                       got, notes)
+    spec = case.spec
+    want = {k: str(spec[k]) for k in FIELDS if k in spec}
+    passed = any(_covers(r, spec["match"], raw) and all(r[k] == v for k, v in want.items())
+                 for r in mine)
+    expected = f"{case.rule.id} {spec['match']!r}" + "".join(f" {k}={v!r}" for k, v in want.items())
+    return Outcome(case, passed, expected, got, notes)
+
+
+@dataclass
+class Report:
+    """Everything check-rules found."""
+    outcomes: list[Outcome]
+    no_examples: list[Rule]
+    no_negatives: list[Rule]
+    n_rules: int
+
+    @property
+    def failures(self) -> list[Outcome]:
+        """Cases that do not behave as declared."""
+        return [o for o in self.outcomes if not o.ok]
+
+    @property
+    def ok(self) -> bool:
+        """No failing case and every rule has an example."""
+        return not self.failures and not self.no_examples
+
+
+def check(rules: Rules, rule_ids=None) -> Report:
+    """Run every case of the selected rules (all when rule_ids is None)."""
+    selected = [r for r in rules.rules if rule_ids is None or r.id in rule_ids]
+    outcomes = [run_case(c, rules) for c in cases(rules, {r.id for r in selected})]
+    return Report(outcomes, [r for r in selected if not r.examples], [r for r in selected if not r.negatives],
+                  len(selected))
+
+
+def _tally(report: Report, kind: str) -> str:
+    """`12/13 examples passed` for one kind of case."""
+    mine = [o for o in report.outcomes if o.case.kind == kind]
+    label = {"example": "examples", "negative": "negatives", "known_failure": "known failures still failing"}[kind]
+    return f"{sum(o.ok for o in mine)}/{len(mine)} {label}"
+
+
+def describe(o: Outcome) -> list[str]:
+    """A failing case as lines: id, file:line, the text, expected vs got, this rule's lost/rejected candidates."""
+    c = o.case
+    lines = [f"FAIL {c.id}  {c.where}", f"  text:     {c.text!r}"]
+    if o.problem:
+        return lines + [f"  malformed: {o.problem}"]
+    if c.kind == "known_failure":
+        return lines + [f"  now passes: move it to examples ({o.expected})"]
+    lines.append(f"  expected: {o.expected}")
+    lines += [f"  got:      {g}" for g in o.got] or ["  got:      (no rows)"]
+    return lines + [f"  note:     {n}" for n in o.notes]
+
+
+def format_report(report: Report) -> str:
+    """The check-rules output: failures with file:line, expected and got, then the summary."""
+    out = [line for o in report.failures for line in describe(o)]
+    for r in report.no_examples:
+        out.append(f"ERROR {r.id}  {_where(r)}: no examples (add at least one: {{ text = ..., match = ... }})")
+    for r in report.no_negatives:
+        out.append(f"warning {r.id}  {_where(r)}: no negatives")
+    rules_ok = report.n_rules - len({o.case.rule.id for o in report.failures} | {r.id for r in report.no_examples})
+    out.append(f"{rules_ok}/{report.n_rules} rules passed; " + ", ".join(
+        _tally(report, k) for k, _ in SECTIONS) + f"; {len(report.no_negatives)} rules without negatives")
+    return "\n".join(out)
+
+
+def select(rules: Rules, files: list[str], ids: list[str]) -> tuple[set[str] | None, list[str]]:
+    """Rule ids of the named files and ids (None = all), and problems with names that match nothing."""
+    if not files and not ids:
+        return None, []
+    problems, chosen = [], set()
+    for f in files:
+        p = Path(f)
+        hit = {r.id for r in rules.rules if Path(r.file).resolve() == p.resolve() or
+               (not p.exists() and Path(r.file).name == p.name)}
+        if not hit:
+            problems.append(f"{f}: no rules of {rules.dir} come from this file")
+        chosen |= hit
+    known = {r.id for r in rules.rules}
+    for i in ids:
+        if i not in known:
+            near = sorted(k for k in known if k.split(".")[0] == i.split(".")[0])
+            problems.append(f"--rule {i}: no such rule" + (f" (same kind: {', '.join(near)})" if near else ""))
+        chosen.add(i)
+    return chosen & known, problems
+
+
+def check_command(rules: Rules, files: list[str], ids: list[str]) -> tuple[str, int]:
+    """check-rules: the report text and the exit code (1 on any failure or unknown name)."""
+    chosen, problems = select(rules, files, ids)
+    if problems:
+        return "\n".join(f"error: {p}" for p in problems), 1
+    report = check(rules, chosen)
+    return format_report(report), 0 if report.ok else 1

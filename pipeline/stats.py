@@ -1,0 +1,75 @@
+"""Per-rule statistics over the corpus: which rules do the work, which lose, which never fire.
+
+For every rule: hits (final rows), candidates it lost in overlaps (and to
+which rules), candidates its interpretation rejected, and how many examples,
+negatives and known failures it carries. Rules with no candidate at all are
+listed at the end: dead, or waiting for an article that needs them.
+"""
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .article import analyse
+from .checkrules import display_path
+from .read import ReadError, read_file
+from .rules import Rules
+from .run import discover
+
+
+@dataclass
+class RuleStats:
+    """Counts of one rule over the corpus."""
+    hits: int = 0
+    lost: int = 0
+    rejected: int = 0
+    lost_to: Counter = field(default_factory=Counter)      # winning rule id -> n
+    reasons: Counter = field(default_factory=Counter)      # rejection reason (shortened) -> n
+
+
+def collect(inputs: list[Path], rules: Rules) -> tuple[dict[str, RuleStats], int, list[str]]:
+    """Stats per rule id over every article of the inputs, the number of articles, and read errors."""
+    stats: dict[str, RuleStats] = defaultdict(RuleStats)
+    jobs, errors = discover(inputs)
+    problems = [f"{e.article}: {e.error}" for e in errors]
+    n = 0
+    for job in jobs:
+        try:
+            a = analyse(read_file(job.path).text, rules)
+        except ReadError as e:
+            problems.append(f"{job.article}: {e}")
+            continue
+        n += 1
+        for c in a.kept:
+            stats[c.rule].hits += 1
+        for c in a.lost:
+            stats[c.rule].lost += 1
+            stats[c.rule].lost_to[c.dropped.split()[1] if c.dropped.startswith("overlaps ") else "?"] += 1
+        for c in a.rejected:
+            stats[c.rule].rejected += 1
+            stats[c.rule].reasons[c.dropped.split(" in ")[0][:60]] += 1
+    return stats, n, problems
+
+
+def format_stats(rules: Rules, stats: dict[str, RuleStats], n_articles: int, problems: list[str]) -> str:
+    """The table, the overlap losers with their winners, and the rules that never fire."""
+    out = [f"rules over {n_articles} articles",
+           f"{'rule':28} {'kind':8} {'hits':>5} {'lost':>5} {'rejected':>8} {'examples':>8} {'negatives':>9} "
+           f"{'known_fail':>10}"]
+    for r in rules.rules:
+        s = stats.get(r.id, RuleStats())
+        out.append(f"{r.id:28} {r.kind:8} {s.hits:5} {s.lost:5} {s.rejected:8} {len(r.examples):8} "
+                   f"{len(r.negatives):9} {len(r.known_failures):10}")
+    losers = [(r.id, stats[r.id]) for r in rules.rules if r.id in stats and (stats[r.id].lost or stats[r.id].rejected)]
+    if losers:
+        out.append("\nlost to / rejected because:")
+        for rid, s in losers:
+            parts = [f"lost to {w}×{k}" for w, k in s.lost_to.most_common(4)]
+            parts += [f"rejected: {why}×{k}" for why, k in s.reasons.most_common(3)]
+            out.append(f"  {rid:28} " + "; ".join(parts))
+    dead = [r for r in rules.rules if r.id not in stats]
+    out.append(f"\nnever fire (no candidate in any article): {len(dead)}")
+    out += [f"  {r.id:28} {display_path(r.file)}:{r.line}" for r in dead]
+    out += [f"note: {p}" for p in problems]
+    return "\n".join(out)
