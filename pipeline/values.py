@@ -10,11 +10,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from .numbers import format_decimal, parse_number
+import regex
 
-SCALES = {"万亿": Decimal(10) ** 12, "千万": Decimal(10) ** 7, "百万": Decimal(10) ** 6, "十万": Decimal(10) ** 5,
-          "亿": Decimal(10) ** 8, "万": Decimal(10) ** 4, "千": Decimal(1000), "百": Decimal(100),
-          "萬億": Decimal(10) ** 12, "億": Decimal(10) ** 8, "萬": Decimal(10) ** 4}
+from .numbers import SCALES as NUMBER_SCALES, format_decimal, parse_number
+
+# Scale words written after a number (10^12 for 万亿 and 兆, 1000 for 千 and 仟, ...): numbers.SCALES.
+SCALES = {w: Decimal(v) for w, v in NUMBER_SCALES.items()}
+BIG_UNITS = "万萬亿億兆"
+# Blanks a spaced mention may hold (百 分 之 2.4, 新台币 177.1 亿元): dropped before parsing.
+BLANKS = regex.compile(r"\s+")
 CN_SMALL = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
 
 
@@ -41,6 +45,7 @@ def _g(m, name: str) -> str:
 
 def _number(text: str) -> Decimal:
     """Value of a number with its own scale words; Drop if it is not a number."""
+    text = BLANKS.sub("", text)
     if text in SCALES:          # 近百名: a bare 百/千/万 is a round number
         return SCALES[text]
     v = parse_number(text)
@@ -49,8 +54,17 @@ def _number(text: str) -> Decimal:
     return v
 
 
-def _ends_with_scale(text: str) -> bool:
-    return any(text.endswith(s) for s in SCALES) and not text.isdigit()
+def _carried_scale(lower: Decimal, upper_text: str, upper: Decimal) -> Decimal:
+    """The scale a bare lower bound shares with the upper one (两到三万 -> 万): the trailing
+    scale word of the upper bound that divides it exactly, longest first, and keeps
+    lower x scale below the upper bound (一千到两千万 -> 万, not 千万; 十八至三十万 -> 万, not
+    十万; 8500到3万 -> none). 1 when there is none."""
+    for word, size in SCALES.items():
+        if upper_text.endswith(word) and len(upper_text) > len(word):
+            head = parse_number(upper_text[:-len(word)])
+            if head is not None and head * size == upper and lower * size < upper:
+                return size
+    return Decimal(1)
 
 
 def qualifier(m, ctx: Context, pre="qpre", mids=("qmid", "qmid2"), post="qpost", lists=("qualifier_pre",
@@ -72,17 +86,29 @@ def qualifier(m, ctx: Context, pre="qpre", mids=("qmid", "qmid2"), post="qpost",
 def numeric(rule, m, ctx: Context) -> dict:
     """amount, count, percent, quantity: value (x scale), value_max, unit, qualifier."""
     num, num2 = _g(m, "num"), _g(m, "num2")
-    value = _number(num) * SCALES.get(_g(m, "scale"), 1)
+    scale, scale2 = _g(m, "scale"), _g(m, "scale2")
+    value = _number(num) * SCALES.get(scale, 1)
     value_max = ""
     if num2:
-        upper = _number(num2) * SCALES.get(_g(m, "scale2"), 1)
-        upper_scaled = _g(m, "scale2") or _ends_with_scale(num2)
-        if upper_scaled and not (_g(m, "scale") or _ends_with_scale(num)):
+        upper_text = BLANKS.sub("", num2 + scale2)
+        upper = _number(num2) * SCALES.get(scale2, 1)
+        if not scale and not any(c in BIG_UNITS for c in num):
             # 两到三万: the bare lower bound shares the upper bound's scale
-            value = _number(num) * (upper / _number(num2))
+            value = value * _carried_scale(value, upper_text, upper)
         if upper <= value:
             raise Drop(f"range {num}..{num2} does not increase")
         value_max = format_decimal(upper)
+    # sub-units of money: 五元三毛 (角/毛 x 0.1), 一角七分 (分 x 0.01), 两美元又三美分 (x 0.01)
+    jiao, fen, cents = _g(m, "jiao"), _g(m, "fen"), _g(m, "cents")
+    if jiao:
+        value += _small(jiao) * Decimal("0.1")
+    if fen:
+        value += _small(fen) * Decimal("0.01")
+    if cents:
+        c = _small(cents)
+        if not 0 < c < 100:
+            raise Drop(f"{cents!r} cents is not below 100")
+        value += c * Decimal("0.01")
     unit = rule.unit or _g(m, "unit")
     if rule.kind == "amount":
         unit = ctx.currency.get(unit, unit)
@@ -91,7 +117,8 @@ def numeric(rule, m, ctx: Context) -> dict:
 
 
 def _small(text: str) -> int:
-    """A month, day or quarter number: Arabic or Chinese up to 31."""
+    """A month, day or quarter number, or a sub-unit digit: Arabic or Chinese up to 31."""
+    text = BLANKS.sub("", text)
     if text.isdigit():
         return int(text)
     text = text.translate(str.maketrans("０１２３４５６７８９", "0123456789"))
@@ -104,10 +131,23 @@ def _small(text: str) -> int:
 
 
 def _year(text: str) -> int:
-    if text[:1].isdigit():
-        return int(text)
-    return int("".join("0123456789"["〇一二三四五六七八九".index(c)] if c in "〇一二三四五六七八九" else
-                       ("0" if c == "零" else c) for c in text))
+    """A year: four digits or Chinese digits (二〇二三, 三六七), a number (两千零四), or two
+    digits (08, 98, 零八, 九零), read as 20xx under 50 and 19xx from 50 on, as the
+    peer suites and news write them (08年奥运会, 98年4月)."""
+    text = BLANKS.sub("", text).translate(str.maketrans("０１２３４５６７８９", "0123456789"))
+    if text.isdigit():
+        year = int(text)
+    elif any(c in "十百千" for c in text):
+        v = parse_number(text)
+        if v is None:
+            raise Drop(f"{text!r} is not a year")
+        return int(v)
+    else:
+        year = int("".join("0123456789"["〇一二三四五六七八九".index(c)] if c in "〇一二三四五六七八九" else
+                           ("0" if c in "零○" else c) for c in text))
+    if len(text) == 2:
+        year += 2000 if year < 50 else 1900
+    return year
 
 
 def _iso(y: int | None, mo: int | None, d: int | None) -> str:
