@@ -19,7 +19,13 @@ from .values import Drop
 # words, modal particles, interjections, onomatopoeia.
 STOP_TAGS = ("p", "c", "u", "r", "d", "m", "q", "t", "y", "e", "o", "z", "ul", "uj", "ud", "ug", "uv", "uz")
 # Suffixes after which a name needs no place or head to be one.
-COMPANY_SUFFIXES = ("公司", "集团", "股份", "有限公司", "有限责任公司", "股份有限公司", "集团公司", "控股")
+COMPANY_SUFFIXES = ("公司", "集团", "股份", "有限公司", "有限责任公司", "股份有限公司", "集团公司", "控股", "银行")
+# Suffixes that make no name with a head alone (中国大学, 国家中心), unlike 中国银行 or 中央电视台.
+NEEDS_BODY = ("大学", "学院", "中心", "公司", "所", "部", "局", "厂", "政府")
+# Suffixes that are also common verbs (组织了…): a name only when the sentence does not go on as a verb phrase.
+VERB_SUFFIXES = ("组织",)
+# Categories whose names a following title (部长, 社长) can confirm without a place.
+TITLED_CATEGORIES = ("government", "media", "association", "party")
 # Conjunctions after which an unanchored name may share the prefix of the org before it.
 COORDINATORS = ("和", "、", "与", "及")
 # Conjunctions that may also join words INSIDE a name (文化和旅游局, 草种创新与草地农业…实验室).
@@ -80,12 +86,21 @@ def _lexicon(rules) -> dict:
         "anchor_set": set(rules.words("org_anchor")),
         "generic": set(rules.words("org_generic")),
         "name_verbs": set(rules.words("org_name_verb")),
+        "titles": set(rules.words("org_title")),
+        "not_end": rules.words("org_not_name_end"),
+        "freq": segment_freq(rules),
         "stop": set(rules.words("org_stop")),
         "suffix": rules.mapping("org_suffix"),
         "gazetteer": rules.mapping("org_gazetteer"),
         "tags": word_tags(str(rules.dir / "jieba_user.dict")),
         "max_anchor": max((len(w) for w in rules.words("place") + rules.words("org_anchor")), default=1),
     }
+
+
+def segment_freq(rules) -> dict:
+    """jieba's word frequencies (with our dictionary), to tell common nouns from names."""
+    from .segment import tokenizer
+    return tokenizer(str(rules.dir / "jieba_user.dict"), rules.segment_words).FREQ
 
 
 def lexicon(rules) -> dict:
@@ -116,9 +131,11 @@ def _is_stop(word: str, lex: dict) -> bool:
         return True
     if not NAME_TOKEN.fullmatch(word):
         return True
-    if word.startswith("第") or len(word) == 1:
-        return False      # single characters: only the stop list stops (久有, 草种 are name parts)
+    if word.startswith("第"):
+        return word.endswith("大")        # 第三大银行 is a ranking; 第二医院 a name
     tag = lex["tags"].get(word)
+    if len(word) == 1 and tag in ("q", "m"):
+        return False      # 草种, 久有: single characters inside names (a number before them stops anyway)
     return tag in STOP_TAGS if tag else False
 
 
@@ -161,13 +178,15 @@ def walk_left(text: str, suffix_start: int, idx: TokenIndex, lex: dict) -> tuple
             i -= 1
             continue
         if w in INNER_CONJUNCTIONS and i > 0 and not _ends_with_suffix(idx.tokens[i - 1][0], lex) \
+                and idx.tokens[i - 1][0] not in lex["places"] and idx.tokens[i - 1][0] not in lex["titles"] \
                 and NAME_TOKEN.fullmatch(idx.tokens[i - 1][0]) and not _is_stop(idx.tokens[i - 1][0], lex):
             start = s                         # 文化和旅游局, 草种创新与草地农业…实验室
             i -= 1
             continue
-        if _is_stop(w, lex):
-            break
-        after_name = i > 0 and lex["tags"].get(w, "")[:1] == "v" and _ends_with_suffix(idx.tokens[i - 1][0], lex)
+        if _is_stop(w, lex) or (len(w) == 1 and i > 0 and not NAME_TOKEN.fullmatch(idx.tokens[i - 1][0])
+                                and lex["tags"].get(w) in ("q", "m")):
+            break                             # 35家航空公司: a measure word after a number
+        after_name = i > 0 and lex["tags"].get(w, "")[:1] == "v" and w not in lex["name_verbs"] and _ends_with_suffix(idx.tokens[i - 1][0], lex)
         if (_cuts(w, lex) or after_name) and cut == suffix_start:
             cut = e                           # 兰州新区应急管理局|联合|兰州市消防救援支队
         start = s
@@ -189,8 +208,12 @@ def interpret(rule, m, text: str, rules, tokens) -> dict:
         s, e = m.span("name")
         return _fields(text[s:e], s, e, lex, rule)
     s, e = m.span()
+    titled = any(text.startswith(t, e) for t in lex["titles"] if len(t) >= 2)
     if e not in idx.ends:
-        raise Drop(f"{text[s:e]!r} ends inside the word {tokens[idx.token_at(e - 1)][0]!r}")
+        word, ws, we = tokens[idx.token_at(e - 1)]
+        if text[e:we] not in lex["titles"] or rule.pattern == "{ORG_GAZETTEER}":
+            raise Drop(f"{text[s:e]!r} ends inside the word {word!r}")
+        titled = True                         # 司法部长: the title is glued to the suffix
     if rule.pattern == "{ORG_GAZETTEER}":
         if s not in idx.start_set:
             raise Drop("not at a word boundary")
@@ -201,6 +224,11 @@ def interpret(rule, m, text: str, rules, tokens) -> dict:
         fields["category"] = rule.category or lex["gazetteer"].get(m.group(0)) or fields["category"]
         return fields
     suffix = text[s:e]
+    if text[max(0, s - len(suffix)):s] == suffix or text[s - 1:s] == "副" or text[s - 2:s] == "代理":
+        raise Drop(f"{suffix!r} starts a title (研究所所长, 财政部副部长)")
+    if suffix in VERB_SUFFIXES and NAME_TOKEN.fullmatch(text[e:e + 1] or "。") \
+            and not any(text.startswith(t, e) for t in lex["titles"]) and text[e:e + 1] not in "的和与及、":
+        raise Drop(f"{suffix!r} is used as a verb here (组织了…)")
     holder = tokens[idx.token_at(s)]
     if holder[1] < s:
         # the suffix ends a longer token (兰州大学, 控制中心): fine for names, not for 签署, 院所
@@ -211,36 +239,85 @@ def interpret(rule, m, text: str, rules, tokens) -> dict:
         raise Drop(f"bare suffix {suffix!r}")
     place = _anchor_in(text, cut, s, lex, ("places", "gazetteer_set", "anchor_set"))
     head = _anchor_in(text, cut, s, lex, ("heads",))
-    if place is not None and (head is None or place <= head):
+    category_of_suffix = lex["suffix"].get(suffix)
+    if suffix in COMPANY_SUFFIXES or suffix.endswith("公司"):
+        # a company is named by the whole stretch (中化兰州新材料有限公司), not from its place on,
+        # but never across a conjunction (上海邮电与深圳华为公司)
+        anchor = max([cut] + [i + 1 for i in range(cut, s) if text[i] in INNER_CONJUNCTIONS])
+        if place is not None and place > anchor and (head is None or head >= place) \
+                and _all_common(text, anchor, place, idx, lex):
+            anchor = place                    # 航线|阿根廷航空公司: common words before the place
+        if place is None and head is None and _all_common(text, anchor, s, idx, lex):
+            raise Drop(f"{text[anchor:e]!r}: a kind of company, not a name (common words only)")
+    elif place is not None and (head is None or place <= head):
         anchor = place
     elif head is not None:
         # only a head (国家, 中国…): 固体润滑国家重点实验室 is named by the whole stretch
-        anchor = cut if lex["suffix"].get(suffix) in ("lab", "institute", "zone") else head
-    elif suffix in COMPANY_SUFFIXES and s - cut >= 2:
-        anchor = cut
-    elif lex["suffix"].get(suffix) == "lab" and s - cut >= 4:
-        anchor = cut
+        anchor = cut if category_of_suffix in ("lab", "institute", "zone") else head
+        if anchor == cut and _generic(text[cut:e], lex) \
+                and start < cut:
+            anchor = start                    # 固体润滑国家重点实验室: a verb inside a lab's name
+    elif category_of_suffix == "lab" and s - start >= 4:
+        anchor = start                        # 离子加速器及质量检验检测工程实验室, 固体润滑国家重点实验室
+    elif category_of_suffix == "university" and s - cut >= 4 and _plain_nouns(cut, s, idx, lex) \
+            and not _all_common(text, cut, s, idx, lex):
+        anchor = cut                          # 密执安州立大学
+    elif titled and s - cut >= 2 and category_of_suffix in TITLED_CATEGORIES and _plain_nouns(cut, s, idx, lex, 2):
+        anchor = cut                          # 司法部长: a title shows a name
     elif cut > 0 and text[cut - 1] in COORDINATORS and _coordinated(text, cut - 1, suffix, lex):
         anchor = cut
     else:
         raise Drop(f"no place, head or proper name before {suffix!r} in {text[start:e]!r}")
+    if s - anchor < 1:
+        raise Drop("no body")
     name = text[anchor:e]
+    last = tokens[idx.token_at(e - 1)]
+    for w in lex["not_end"]:
+        if name.endswith(w) and last[1] >= e - len(w):
+            raise Drop(f"{name!r} ends with {w!r} (lists/org_not_name_end.txt)")
     bare = name
     for h in sorted(lex["heads"], key=len, reverse=True):
         if bare.startswith(h):
             bare = bare[len(h):]
             break
-    if name in lex["generic"] or bare in lex["generic"]:
+    if _generic(name, lex) or (bare == suffix and suffix in NEEDS_BODY):
         raise Drop(f"{name!r} is a generic phrase (lists/org_generic.txt)")
     return _fields(name, anchor, e, lex, rule)
+
+
+def _generic(name: str, lex: dict) -> bool:
+    """The name, or the name without its head (国家, 中国…), is in lists/org_generic.txt."""
+    bare = name
+    for h in sorted(lex["heads"], key=len, reverse=True):
+        if bare.startswith(h):
+            bare = bare[len(h):]
+            break
+    return name in lex["generic"] or bare in lex["generic"]
+
+
+def _plain_nouns(start: int, end: int, idx: TokenIndex, lex: dict, min_len: int = 1) -> bool:
+    """True when text[start:end] holds no verb, no person's name, and no token shorter than min_len."""
+    for w, s, e in idx.tokens:
+        if s >= start and e <= end:
+            tag = lex["tags"].get(w, "")
+            if tag[:1] == "v" and w not in lex["name_verbs"] or tag[:2] == "nr" or len(w) < min_len:
+                return False
+    return True
+
+
+def _all_common(text: str, start: int, end: int, idx: TokenIndex, lex: dict) -> bool:
+    """True when every token of text[start:end] is a frequent dictionary word (保险, 汽车, 上市)."""
+    words = [w for w, s, e in idx.tokens if s >= start and e <= end]
+    return bool(words) and all((lex["freq"].get(w) or 0) >= 1000 for w in words)
 
 
 def _coordinated(text: str, conj: int, suffix: str, lex: dict) -> bool:
     """True when the text before the conjunction ends with a suffix of the same category (A示范区和B试验区)."""
     cat = lex["suffix"].get(suffix)
-    for n in range(8, 0, -1):
+    for n in range(8, 1, -1):
         before = text[max(0, conj - n):conj]
-        if len(before) == n and before in lex["suffix"] and lex["suffix"][before] == cat:
+        if len(before) == n and before in lex["suffix"] and lex["suffix"][before] == cat \
+                and conj - n > 0 and NAME_TOKEN.fullmatch(text[conj - n - 1]):
             return True
     return False
 

@@ -74,8 +74,9 @@ class Rules:
 
     @property
     def segment_words(self) -> tuple[str, ...]:
-        """Names jieba must not cut through: the org gazetteer and anchors (added to its dictionary)."""
-        return tuple(sorted(set(self.words("org_gazetteer")) | set(self.words("org_anchor"))))
+        """Names jieba must not cut through: the org gazetteer, anchors and heads (added to its dictionary)."""
+        return tuple(sorted(set(self.words("org_gazetteer")) | set(self.words("org_anchor"))
+                            | set(self.words("org_head"))))
 
     def by_id(self, rule_id: str) -> Rule | None:
         return next((r for r in self.rules if r.id == rule_id), None)
