@@ -21,7 +21,13 @@ STOP_TAGS = ("p", "c", "u", "r", "d", "m", "q", "t", "y", "e", "o", "z", "ul", "
 # Suffixes after which a name needs no place or head to be one.
 COMPANY_SUFFIXES = ("公司", "集团", "股份", "有限公司", "有限责任公司", "股份有限公司", "集团公司", "控股", "银行")
 # Suffixes that make no name with a head alone (中国大学, 国家中心), unlike 中国银行 or 中央电视台.
-NEEDS_BODY = ("大学", "学院", "中心", "公司", "所", "部", "局", "厂", "政府")
+NEEDS_BODY = ("大学", "学院", "中心", "公司", "所", "部", "局", "厂")
+# Suffixes that make no name with a place alone (美国公司, 印度所), unlike 兰州大学 or 兰州银行.
+PLACE_NEEDS_BODY = ("公司", "所", "中心", "部", "厂")
+# Suffixes whose names a rare word alone can make, without place or head (复旦大学, 光明日报).
+RARE_WORD_SUFFIXES = ("大学", "学院", "日报", "晚报", "报社", "日报社")
+# jieba frequency from which a word is a common word, not a name (保险 2635, 电脑 3427; 微软 1757, 携程 59).
+COMMON_FREQ = 2000
 # Suffixes that are also common verbs (组织了…): a name only when the sentence does not go on as a verb phrase.
 VERB_SUFFIXES = ("组织",)
 # Categories whose names a following title (部长, 社长) can confirm without a place.
@@ -247,7 +253,7 @@ def interpret(rule, m, text: str, rules, tokens) -> dict:
         if place is not None and place > anchor and (head is None or head >= place) \
                 and _all_common(text, anchor, place, idx, lex):
             anchor = place                    # 航线|阿根廷航空公司: common words before the place
-        if place is None and head is None and _all_common(text, anchor, s, idx, lex):
+        if place is None and head is None and _all_common(text, anchor, e, idx, lex):
             raise Drop(f"{text[anchor:e]!r}: a kind of company, not a name (common words only)")
     elif place is not None and (head is None or place <= head):
         anchor = place
@@ -259,9 +265,9 @@ def interpret(rule, m, text: str, rules, tokens) -> dict:
             anchor = start                    # 固体润滑国家重点实验室: a verb inside a lab's name
     elif category_of_suffix == "lab" and s - start >= 4:
         anchor = start                        # 离子加速器及质量检验检测工程实验室, 固体润滑国家重点实验室
-    elif category_of_suffix == "university" and s - cut >= 4 and _plain_nouns(cut, s, idx, lex) \
+    elif suffix in RARE_WORD_SUFFIXES and s - cut >= 2 and _plain_nouns(cut, s, idx, lex) \
             and not _all_common(text, cut, s, idx, lex):
-        anchor = cut                          # 密执安州立大学
+        anchor = cut                          # 复旦大学, 密执安州立大学, 光明日报: a rare word names it
     elif titled and s - cut >= 2 and category_of_suffix in TITLED_CATEGORIES and _plain_nouns(cut, s, idx, lex, 2):
         anchor = cut                          # 司法部长: a title shows a name
     elif cut > 0 and text[cut - 1] in COORDINATORS and _coordinated(text, cut - 1, suffix, lex):
@@ -280,9 +286,19 @@ def interpret(rule, m, text: str, rules, tokens) -> dict:
         if bare.startswith(h):
             bare = bare[len(h):]
             break
-    if _generic(name, lex) or (bare == suffix and suffix in NEEDS_BODY):
+    placeless = name[len(_leading_place(name, lex)):]
+    if _generic(name, lex) or (suffix in NEEDS_BODY and suffix == bare) or \
+            (suffix in PLACE_NEEDS_BODY and suffix == placeless):
         raise Drop(f"{name!r} is a generic phrase (lists/org_generic.txt)")
     return _fields(name, anchor, e, lex, rule)
+
+
+def _leading_place(name: str, lex: dict) -> str:
+    """The longest place name the name starts with ('' if none)."""
+    for n in range(min(len(name) - 1, lex["max_anchor"]), 1, -1):
+        if name[:n] in lex["places"]:
+            return name[:n]
+    return ""
 
 
 def _generic(name: str, lex: dict) -> bool:
@@ -306,9 +322,11 @@ def _plain_nouns(start: int, end: int, idx: TokenIndex, lex: dict, min_len: int 
 
 
 def _all_common(text: str, start: int, end: int, idx: TokenIndex, lex: dict) -> bool:
-    """True when every token of text[start:end] is a frequent dictionary word (保险, 汽车, 上市)."""
-    words = [w for w, s, e in idx.tokens if s >= start and e <= end]
-    return bool(words) and all((lex["freq"].get(w) or 0) >= 1000 for w in words)
+    """True when text[start:end], cut at token boundaries and without suffixes, is frequent words only
+    (保险|公司, 航空|公司: kinds of company; 微软|公司, 携程|集团: names)."""
+    pieces = [text[max(s, start):min(e, end)] for w, s, e in idx.tokens if s < end and e > start]
+    pieces = [p for p in pieces if p not in lex["suffix"]]
+    return bool(pieces) and all((lex["freq"].get(p) or 0) >= COMMON_FREQ for p in pieces)
 
 
 def _coordinated(text: str, conj: int, suffix: str, lex: dict) -> bool:
