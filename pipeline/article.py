@@ -6,6 +6,8 @@ an `ArticleResult` with status `error` and a message.
 """
 from __future__ import annotations
 
+import traceback
+from bisect import bisect_left
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -14,11 +16,19 @@ import regex
 from . import segment
 from .clean import Cleaned, clean
 from .extract import Candidate, candidates, context, resolve
-from .read import ReadError, decode, read_file
+from .read import Decoded, ReadError, decode, read_file, readable_path
 from .rules import KINDS, Rules
 
 # Sentence ends: the mention's sentence runs between two of these.
 SENTENCE_END = regex.compile(r"[。！？!?；;\n]")
+# Cells a spreadsheet can show (Excel holds at most 32,767 characters in a cell): a
+# "sentence" longer than MAX_SENTENCE (a crawl without punctuation) is cut to the
+# mention and CONTEXT characters each side, a title to MAX_TITLE, each cut marked with …;
+# the warnings cell lists each distinct warning once, with its count, MAX_WARNINGS at most.
+MAX_SENTENCE = 1000
+CONTEXT = 200
+MAX_TITLE = 200
+MAX_WARNINGS = 20
 
 EXTRACTION_COLUMNS = ["article", "kind", "text", "value", "value_max", "unit", "qualifier", "category",
                       "start", "end", "raw_start", "raw_end", "sentence", "rule"]
@@ -44,7 +54,24 @@ class ArticleResult:
         return {"article": self.article, "title": m.get("title", ""), "source": m.get("source", ""),
                 "reporter": m.get("reporter", ""), "editor": m.get("editor", ""), "date": m.get("date", ""),
                 "chars": len(self.clean_text) if self.status == "ok" else "", **counts, "status": self.status,
-                "error": self.error, "warnings": "; ".join(self.warnings)}
+                "error": self.error, "warnings": summarise_warnings(self.warnings)}
+
+
+def summarise_warnings(warnings: list[str]) -> str:
+    """One cell: each distinct warning once, in order of first occurrence, `(×n)` when repeated."""
+    counts: dict[str, int] = {}
+    for w in warnings:
+        counts[w] = counts.get(w, 0) + 1
+    parts = [w if n == 1 else f"{w} (×{n})" for w, n in counts.items()]
+    if len(parts) > MAX_WARNINGS:
+        more = sum(list(counts.values())[MAX_WARNINGS:])
+        parts = parts[:MAX_WARNINGS] + [f"… and {more} more"]
+    return "; ".join(parts)
+
+
+def clip(text: str, limit: int) -> str:
+    """text, or its first `limit` characters and … when longer."""
+    return text if len(text) <= limit else text[:limit] + "…"
 
 
 @dataclass
@@ -75,13 +102,27 @@ def analyse(raw: str, rules: Rules) -> Analysis:
     return Analysis(cleaned, toks, kept, lost, rejected, warnings)
 
 
-def sentence_of(text: str, start: int, end: int) -> str:
-    """The sentence holding [start, end): from after the previous sentence end to the next one, included."""
-    s = start
-    while s > 0 and not SENTENCE_END.match(text, s - 1):
-        s -= 1
-    m = SENTENCE_END.search(text, end)
-    e = m.end() if m and m.group(0) != "\n" else (m.start() if m else len(text))
+def sentence_ends(text: str) -> list[int]:
+    """Positions of every sentence end of text, in order (for `sentence_of`)."""
+    return [m.start() for m in SENTENCE_END.finditer(text)]
+
+
+def sentence_of(text: str, start: int, end: int, ends: list[int] | None = None) -> str:
+    """The sentence holding [start, end): from after the previous sentence end to the next one, included.
+
+    `ends` (from `sentence_ends(text)`) makes it O(log n) per mention instead of a
+    walk through the sentence; a sentence over MAX_SENTENCE characters is cut to
+    the mention with CONTEXT characters each side.
+    """
+    if ends is None:
+        ends = sentence_ends(text)
+    i = bisect_left(ends, start)
+    s = ends[i - 1] + 1 if i > 0 else 0
+    j = bisect_left(ends, end)
+    e = len(text) if j == len(ends) else ends[j] + (text[ends[j]] != "\n")
+    if e - s > MAX_SENTENCE:
+        a, b = max(s, start - CONTEXT), min(e, end + CONTEXT)
+        return ("…" if a > s else "") + text[a:b].strip() + ("…" if b < e else "")
     return text[s:e].strip()
 
 
@@ -89,6 +130,7 @@ def rows_of(article: str, a: Analysis) -> list[dict]:
     """CSV rows of the kept candidates, in order of start."""
     rows = []
     text = a.cleaned.text
+    ends = sentence_ends(text)
     for c in a.kept:
         rs, re_ = a.cleaned.raw_span(c.start, c.end)
         f = c.fields
@@ -96,24 +138,43 @@ def rows_of(article: str, a: Analysis) -> list[dict]:
                      "value_max": f.get("value_max", ""), "unit": f.get("unit", ""),
                      "qualifier": f.get("qualifier", ""), "category": f.get("category", ""),
                      "start": c.start, "end": c.end, "raw_start": rs, "raw_end": re_,
-                     "sentence": sentence_of(text, c.start, c.end), "rule": c.rule})
+                     "sentence": sentence_of(text, c.start, c.end, ends), "rule": c.rule})
     return rows
 
 
 def process_text(article: str, raw: str, rules: Rules, warnings: list[str] | None = None) -> ArticleResult:
     a = analyse(raw, rules)
     m = a.cleaned.meta
-    meta = {"title": m.title, "source": m.source, "reporter": m.reporter, "editor": m.editor, "date": m.date}
+    meta = {"title": clip(m.title, MAX_TITLE), "source": m.source, "reporter": m.reporter, "editor": m.editor,
+            "date": m.date}
     return ArticleResult(article, rows=rows_of(article, a), meta=meta, clean_text=a.cleaned.text,
                          warnings=(warnings or []) + a.warnings)
 
 
-def process_bytes(article: str, data: bytes, rules: Rules, name: str = "") -> ArticleResult:
+def process_decoded(article: str, name: str, d: Decoded, rules: Rules) -> ArticleResult:
+    """process_text on a decoded file; a failure of the stages becomes an error row, never a traceback."""
     try:
-        d = decode(data, name or article)
+        return process_text(article, d.text, rules, d.warnings)
+    except RecursionError:
+        return ArticleResult(article, status="error", error=f"{name}: text too deeply nested to process")
+    except MemoryError:
+        return ArticleResult(article, status="error", error=f"{name}: too large to process in the memory "
+                                                            f"available; split it into articles")
+    except Exception as e:      # a bug, not bad input: keep the run going, say where
+        tb = traceback.extract_tb(e.__traceback__)[-1]
+        return ArticleResult(article, status="error", error=(
+            f"{name}: could not be processed (internal error {type(e).__name__}: {e} at "
+            f"{Path(tb.filename).name}:{tb.lineno}); the other files are fine; please report this file"))
+
+
+def process_bytes(article: str, data: bytes, rules: Rules, name: str = "") -> ArticleResult:
+    """The per-article function on bytes already read: never raises for bad input."""
+    name = name or article
+    try:
+        d = decode(data, name)
     except ReadError as e:
         return ArticleResult(article, status="error", error=str(e))
-    return process_text(article, d.text, rules, d.warnings)
+    return process_decoded(article, name, d, rules)
 
 
 def process_file(article: str, path: Path, rules: Rules) -> ArticleResult:
@@ -122,7 +183,4 @@ def process_file(article: str, path: Path, rules: Rules) -> ArticleResult:
         d = read_file(path)
     except ReadError as e:
         return ArticleResult(article, status="error", error=str(e))
-    try:
-        return process_text(article, d.text, rules, d.warnings)
-    except RecursionError:
-        return ArticleResult(article, status="error", error=f"{path}: text too deeply nested to process")
+    return process_decoded(article, readable_path(path), d, rules)

@@ -10,11 +10,13 @@ of going through the stages again. One row per article id:
 - `path`: the input path as given (messages and warnings quote it).
 - `env`: the cache schema, `rules.digest` and `code_version()`: the package
   version plus a hash of the package's source (the modules that shape a
-  result: all but the commands, reports and writing) and the versions of
-  jieba, OpenCC, regex, pypinyin and Python. Any change there makes every entry a miss, so
+  result or its CSV form: all but the commands and reports) and the
+  versions of jieba, OpenCC, regex, pypinyin and Python. Any change there makes every entry a miss, so
   an entry is never served stale.
-- `result`: the whole ArticleResult (rows, meta, clean text, warnings),
-  pickled and zlib-compressed.
+- `result`: the article's result as the outputs hold it (engines.Rendered:
+  its lines of extractions.csv, its line of articles.csv with meta, counts
+  and warnings, its clean text, its counts per kind), pickled and
+  zlib-compressed. A hit is written out as it is: no parsing, no formatting.
 
 An entry is used only when all four of article, path, content and env match.
 Writes are SQLite transactions (committed about once a second and at the
@@ -41,10 +43,10 @@ CACHE_DIR = ".cache"
 DB_NAME = "results.sqlite"
 # Dependencies whose behaviour shapes a result.
 DEPENDENCIES = ("jieba", "opencc-python-reimplemented", "regex", "pypinyin")
-# Package modules that cannot change a result (commands, reports, writing, this machinery):
+# Package modules that cannot change a result or its CSV lines (commands, reports, this machinery):
 # editing them keeps the cache. Every other module, new ones included, is part of the key.
 NOT_IN_KEY = {"__init__.py", "__main__.py", "cli.py", "report.py", "explain.py", "diff.py", "checkrules.py",
-              "evaluate.py", "run.py", "cache.py", "write.py"}
+              "evaluate.py", "run.py", "cache.py", "stats.py", "golden.py"}
 
 
 @functools.lru_cache(maxsize=1)
@@ -73,6 +75,15 @@ def env_key(rules_digest: str) -> str:
 
 def content_hash(data: bytes) -> str:
     return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+def pack(result) -> bytes:
+    """The stored form of a result (workers pack, so the main process only stores and unpacks)."""
+    return zlib.compress(pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL), 1)
+
+
+def unpack(blob: bytes):
+    return pickle.loads(zlib.decompress(blob))
 
 
 class Cache:
@@ -116,7 +127,7 @@ class Cache:
         if row is None or (row[0], row[1], row[2]) != (path, content, self.env):
             return None
         try:
-            result = pickle.loads(zlib.decompress(row[3]))
+            result = unpack(row[3])
         except Exception:  # unreadable entry: recompute it
             return None
         self.hits += 1
@@ -124,8 +135,9 @@ class Cache:
         self._maybe_commit()
         return result
 
-    def put(self, article: str, path: str, content: str, result) -> None:
-        blob = zlib.compress(pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL), 1)
+    def put(self, article: str, path: str, content: str, result=None, blob: bytes | None = None) -> None:
+        """Store result (or its packed form, blob)."""
+        blob = pack(result) if blob is None else blob
         self._db.execute("INSERT OR REPLACE INTO results VALUES (?, ?, ?, ?, ?, ?)",
                          (article, path, content, self.env, self.run_id, blob))
         self.stored += 1

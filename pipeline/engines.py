@@ -6,43 +6,83 @@ Every engine runs the same function, `process_data`, on tasks
 Dask cluster needs no shared file system for the articles) and the result
 always belongs to exactly the bytes that were hashed.
 
+The worker also renders the result (`render`): the CSV lines of its rows and
+of its articles.csv row, its clean text and its counts. The main process then
+only writes strings (and the cache keeps them as they are), so it stays a
+small share of the work however many workers feed it.
+
 An engine is started lazily, on the first task, so a run where every article
 comes from the cache never loads jieba or starts a worker. `submit(tasks)`
-returns a future-like object whose `result()` is the list of ArticleResults
-in task order; the caller keeps the futures in order, so output order never
-depends on which worker finishes first.
+returns a future-like object whose `result()` is the list of Rendered
+results in task order (packed into bytes by worker processes); the caller keeps the futures in order, so output
+order never depends on which worker finishes first.
 """
 from __future__ import annotations
 
+import csv
 import dataclasses
 import hashlib
+import io
 import os
 import sys
 import tempfile
 from concurrent.futures import Future
 from pathlib import Path
 
-from .article import ArticleResult, process_text
-from .read import ReadError, decode
+from .article import ARTICLE_COLUMNS, EXTRACTION_COLUMNS, ArticleResult, process_bytes
+from .cache import pack
 from .rules import Rules
+from .write import TEXT_COLUMNS, neutralise
 
 Task = tuple  # (article id, path as str, file bytes)
+
+
+def csv_lines(columns: list[str], rows) -> str:
+    """The CSV lines of rows, exactly as `write.csv_bytes` writes them (LF ends, text columns neutralised)."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    spec = [(c, c in TEXT_COLUMNS) for c in columns]
+    for row in rows:
+        get = row.get
+        w.writerow([neutralise(get(c, "")) if t else get(c, "") for c, t in spec])
+    return buf.getvalue()
+
+
+@dataclasses.dataclass
+class Rendered:
+    """An article's result as the outputs hold it: what the main process writes and the cache keeps."""
+    article: str
+    ok: bool
+    extractions: str            # its lines of extractions.csv (rows, in order of start)
+    article_line: str           # its line of articles.csv (meta, counts, status, error, warnings)
+    clean_text: str             # clean/<article>.txt (status ok only)
+    kinds: dict[str, int]       # rows per kind, for the summary
+
+
+def render(res: ArticleResult) -> Rendered:
+    kinds: dict[str, int] = {}
+    for r in res.rows:
+        kinds[r["kind"]] = kinds.get(r["kind"], 0) + 1
+    return Rendered(res.article, res.status == "ok", csv_lines(EXTRACTION_COLUMNS, res.rows),
+                    csv_lines(ARTICLE_COLUMNS, [res.article_row()]), res.clean_text, kinds)
 
 
 def process_data(article: str, path: str, data: bytes, rules: Rules) -> ArticleResult:
     """`article.process_file` on bytes already read from `path`: same result, never raises for bad input."""
     try:
-        d = decode(data, path)
-    except ReadError as e:
-        return ArticleResult(article, status="error", error=str(e))
-    try:
-        return process_text(article, d.text, rules, d.warnings)
-    except RecursionError:
+        return process_bytes(article, data, rules, name=path)
+    except RecursionError:                 # as process_file
         return ArticleResult(article, status="error", error=f"{path}: text too deeply nested to process")
 
 
-def process_tasks(tasks: list[Task], rules: Rules) -> list[ArticleResult]:
-    return [process_data(a, p, d, rules) for a, p, d in tasks]
+def process_tasks(tasks: list[Task], rules: Rules) -> list[Rendered]:
+    return [render(process_data(a, p, d, rules)) for a, p, d in tasks]
+
+
+def process_tasks_packed(tasks: list[Task], rules: Rules) -> list[bytes]:
+    """As process_tasks, each result packed (cache.pack) by the worker: smaller to send, and the
+    main process stores it in the cache as it is."""
+    return [pack(r) for r in process_tasks(tasks, rules)]
 
 
 class InlineEngine:
@@ -75,8 +115,8 @@ def _init_worker(rules: Rules) -> None:
     _WORKER_RULES = rules
 
 
-def _work(tasks: list[Task]) -> list[ArticleResult]:
-    return process_tasks(tasks, _WORKER_RULES)
+def _work(tasks: list[Task]) -> list[bytes]:
+    return process_tasks_packed(tasks, _WORKER_RULES)
 
 
 class ProcessEngine:
@@ -141,7 +181,7 @@ def _worker_rules(payload: RulesPayload) -> Rules:
     """
     rules, files = payload.rules, payload.files
     key = _files_digest(files)
-    got = _DASK_RULES.get(key)
+    got = _DASK_RULES.get(key + str(rules.dir))
     if got is None:
         try:
             same = _files_digest(rules_files(rules)) == key
@@ -157,12 +197,12 @@ def _worker_rules(payload: RulesPayload) -> Rules:
                     tmp.write_bytes(data)
                     os.replace(tmp, p)
             rules = dataclasses.replace(rules, dir=local)
-        got = _DASK_RULES[key] = rules
+        got = _DASK_RULES[key + str(payload.rules.dir)] = rules
     return got
 
 
-def _dask_work(tasks: list[Task], payload: RulesPayload) -> list[ArticleResult]:
-    return process_tasks(tasks, _worker_rules(payload))
+def _dask_work(tasks: list[Task], payload: RulesPayload) -> list[bytes]:
+    return process_tasks_packed(tasks, _worker_rules(payload))
 
 
 class DaskEngine:
@@ -184,7 +224,7 @@ class DaskEngine:
             self._client = Client(self.scheduler)
         else:
             self._cluster = LocalCluster(n_workers=self.n_workers or os.cpu_count() or 1, threads_per_worker=1,
-                                         processes=True, dashboard_address=None)
+                                         processes=True, dashboard_address=":0")
             self._client = Client(self._cluster)
         # the rules go to every worker once; tasks refer to them
         self._payload = self._client.scatter(RulesPayload(self.rules, rules_files(self.rules)), broadcast=True)

@@ -9,7 +9,7 @@ walk is what keeps `兰州市持续推进甘肃省同位素重点实验室` from
 """
 from __future__ import annotations
 
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 import regex
 
 from .values import Drop
@@ -50,7 +50,6 @@ class TokenIndex:
         self.tokens = tokens
         self.starts = [s for _, s, _ in tokens]
         self.ends = {e for _, _, e in tokens}
-        self.start_set = set(self.starts)
         self.start_set = set(self.starts)
 
     def token_ending_at(self, pos: int) -> int | None:
@@ -313,8 +312,12 @@ def _generic(name: str, lex: dict) -> bool:
 
 def _plain_nouns(start: int, end: int, idx: TokenIndex, lex: dict, min_len: int = 1) -> bool:
     """True when text[start:end] holds no verb, no person's name, and no token shorter than min_len."""
-    for w, s, e in idx.tokens:
-        if s >= start and e <= end:
+    toks = idx.tokens
+    for i in range(bisect_left(idx.starts, start), len(toks)):     # tokens from start on (not all: linear)
+        w, s, e = toks[i]
+        if s >= end:
+            break
+        if e <= end:
             tag = lex["tags"].get(w, "")
             if tag[:1] == "v" and w not in lex["name_verbs"] or tag[:2] == "nr" or len(w) < min_len:
                 return False
@@ -324,7 +327,13 @@ def _plain_nouns(start: int, end: int, idx: TokenIndex, lex: dict, min_len: int 
 def _all_common(text: str, start: int, end: int, idx: TokenIndex, lex: dict) -> bool:
     """True when text[start:end], cut at token boundaries and without suffixes, is frequent words only
     (保险|公司, 航空|公司: kinds of company; 微软|公司, 携程|集团: names)."""
-    pieces = [text[max(s, start):min(e, end)] for w, s, e in idx.tokens if s < end and e > start]
+    toks, i = idx.tokens, max(0, bisect_right(idx.starts, start) - 1)     # the token holding start
+    pieces = []
+    while i < len(toks) and toks[i][1] < end:
+        w, s, e = toks[i]
+        if e > start:
+            pieces.append(text[max(s, start):min(e, end)])
+        i += 1
     pieces = [p for p in pieces if p not in lex["suffix"]]
     return bool(pieces) and all((lex["freq"].get(p) or 0) >= COMMON_FREQ for p in pieces)
 

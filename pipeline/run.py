@@ -5,15 +5,17 @@ The main process reads each file's bytes and looks them up in the result
 cache (`outputs/.cache/`, see cache.py); the others go to an engine
 (engines.py: this process, `--jobs` worker processes that each load jieba
 and the rules once, or a Dask cluster) a few at a time, with a bounded
-number in flight. Results come back in article order and their rows are
-streamed into temporary CSVs that replace the old ones only when the run is
-complete: memory stays flat in the number of articles, and a run killed
-half-way leaves the previous outputs whole. The output bytes do not depend
-on the engine, the number of jobs or the cache.
+number in flight. Results come back in article order, already rendered as
+CSV lines (engines.render), and are streamed into temporary CSVs that
+replace the old ones only when the run is complete: memory stays flat in the
+number of articles (only counters are kept), and a run killed half-way
+leaves the previous outputs whole. The output bytes do not depend on the
+engine, the number of jobs or the cache.
 """
 from __future__ import annotations
 
 import csv
+import io
 import os
 import sys
 import tempfile
@@ -22,11 +24,12 @@ from collections import Counter, deque
 from dataclasses import dataclass
 from pathlib import Path
 
-from .article import ARTICLE_COLUMNS, EXTRACTION_COLUMNS, ArticleResult, process_file
-from .cache import CACHE_DIR, Cache, content_hash, env_key
-from .engines import make_engine
+from .article import ARTICLE_COLUMNS, EXTRACTION_COLUMNS, ArticleResult
+from .cache import CACHE_DIR, Cache, content_hash, env_key, unpack
+from .engines import Rendered, csv_lines, make_engine, render
+from .read import ReadError, read_bytes, readable_path
 from .rules import KINDS, Rules, load_rules
-from .write import TEXT_COLUMNS, neutralise
+from .write import sweep_temp_files
 
 
 @dataclass(frozen=True)
@@ -38,29 +41,37 @@ class Job:
 def article_id(path: Path, root: Path) -> str:
     """Path relative to the input root, without .txt, with / as separator."""
     rel = path.relative_to(root) if root != path else Path(path.name)
-    return rel.with_suffix("").as_posix() if rel.suffix == ".txt" else rel.as_posix()
+    # readable_path: a file name in GBK bytes (not UTF-8) becomes its Chinese name, not surrogates
+    return readable_path(rel.with_suffix("").as_posix() if rel.suffix == ".txt" else rel.as_posix())
 
 
 def discover(inputs: list[Path]) -> tuple[list[Job], list[ArticleResult]]:
     """Jobs for every *.txt under the inputs (sorted by id); missing inputs become error rows."""
     jobs: dict[str, Job] = {}
     errors: list[ArticleResult] = []
+    every: list[tuple[str, Path]] = []
     for inp in inputs:
         if inp.is_dir():
-            found = sorted(p for p in inp.rglob("*.txt") if p.is_file() or p.is_symlink())
+            # everything named *.txt: a folder, FIFO or dangling link so named gets an error row
+            found = sorted(inp.rglob("*.txt"))
             pairs = [(article_id(p, inp), p) for p in found]
         elif inp.exists() or inp.is_symlink():
             pairs = [(article_id(inp, inp), inp)]
         else:
-            errors.append(ArticleResult(inp.stem if inp.suffix == ".txt" else inp.as_posix(), status="error",
-                                        error=f"{inp}: input not found; check the path"))
+            errors.append(ArticleResult(readable_path(inp.stem if inp.suffix == ".txt" else inp.as_posix()),
+                                        status="error",
+                                        error=f"{readable_path(inp)}: input not found; check the path"))
             continue
-        for aid, p in pairs:
-            if aid in jobs:
-                errors.append(ArticleResult(aid + f" ({p})", status="error",
-                                            error=f"{p}: same article id as {jobs[aid].path}; rename one of them"))
-            else:
-                jobs[aid] = Job(aid, p)
+        every += pairs
+    # in order of id, then path: which of two files with one id is kept does not depend on the
+    # order of the inputs; the same file named twice is one job
+    for aid, p in sorted(every, key=lambda pair: (pair[0], str(pair[1]))):
+        if aid not in jobs:
+            jobs[aid] = Job(aid, p)
+        elif p != jobs[aid].path:
+            shown, first = readable_path(p), readable_path(jobs[aid].path)
+            errors.append(ArticleResult(aid + f" ({shown})", status="error",
+                                        error=f"{shown}: same article id as {first}; rename one of them"))
     return [jobs[k] for k in sorted(jobs)], errors
 
 
@@ -72,17 +83,9 @@ class Stats:
     processed: int = 0    # run through the stages
 
 
-def _read(path: Path) -> bytes | None:
-    try:
-        with open(path, "rb") as f:
-            return f.read()
-    except OSError:
-        return None
-
-
 def ordered_results(jobs: list[Job], rules: Rules, engine, cache: Cache | None = None, force: bool = False,
                     stats: Stats | None = None, chunk: int = 4):
-    """(job, ArticleResult) for every job, in job order.
+    """(job, Rendered result) for every job, in job order.
 
     Cache hits are answered here; misses are sent to the engine in chunks of up
     to `chunk` consecutive articles, with a bounded number of articles in
@@ -90,7 +93,7 @@ def ordered_results(jobs: list[Job], rules: Rules, engine, cache: Cache | None =
     are stored in the cache as they arrive.
     """
     stats = stats if stats is not None else Stats()
-    slots: deque = deque()      # ("done", [(job, result)]) or ("todo", future, [(job, content)])
+    slots: deque = deque()      # ("done", [(job, rendered)]) or ("todo", future, [(job, content)])
     building: list = []         # misses not yet submitted: (job, content, task)
     in_flight = 0
 
@@ -107,47 +110,44 @@ def ordered_results(jobs: list[Job], rules: Rules, engine, cache: Cache | None =
         out = []
         for (job, content), res in zip(slot[2], results):
             stats.processed += 1
+            blob = res if isinstance(res, bytes) else None      # packed by a worker
+            if blob is not None:
+                res = unpack(blob)
             if cache is not None:
-                cache.put(job.article, str(job.path), content, res)
+                cache.put(job.article, readable_path(job.path), content, res, blob)
             out.append((job, res))
         return out
 
     for job in jobs:
-        data = _read(job.path)
-        if data is None:
-            # unreadable: process_file words the error exactly as for any other run
+        try:
+            # what process_file reads: never blocks on a FIFO, refuses folders, devices, giant files
+            data = read_bytes(job.path)
+        except ReadError as e:             # the error row process_file would give
             submit()
             stats.processed += 1
-            slots.append(("done", [(job, process_file(job.article, job.path, rules))]))
+            slots.append(("done", [(job, render(ArticleResult(job.article, status="error", error=str(e))))]))
         else:
             content = content_hash(data)
-            hit = cache.get(job.article, str(job.path), content) if cache is not None and not force else None
+            hit = (cache.get(job.article, readable_path(job.path), content)
+                   if cache is not None and not force else None)
             if hit is not None:
                 submit()
                 stats.cached += 1
                 slots.append(("done", [(job, hit)]))
             else:
-                building.append((job, content, (job.article, str(job.path), data)))
+                building.append((job, content, (job.article, readable_path(job.path), data)))
                 if len(building) >= chunk:
                     submit()
         in_flight += 1
-        while slots and in_flight > max(64, 4 * chunk * engine.capacity):
+        # hand on what is finished at the front; wait for it only when too much is in flight
+        while slots and (slots[0][0] == "done" or slots[0][1].done()
+                         or in_flight > max(64, 4 * chunk * engine.capacity)):
             done = pop_first()
             in_flight -= len(done)
             yield from done
     submit()
     while slots:
         yield from pop_first()
-
-
-def results(jobs: list[Job], rules: Rules, n_jobs: int = 1):
-    """ArticleResults in job order, from this process or from worker processes (no cache)."""
-    engine = make_engine(rules, min(n_jobs, len(jobs)))
-    try:
-        for _, res in ordered_results(jobs, rules, engine, chunk=_chunk(len(jobs), n_jobs)):
-            yield res
-    finally:
-        engine.close(cancel=True)
 
 
 def _chunk(n_articles: int, n_jobs: int, most: int = 4) -> int:
@@ -157,24 +157,27 @@ def _chunk(n_articles: int, n_jobs: int, most: int = 4) -> int:
 # --- writing ---------------------------------------------------------------------
 
 class CsvStream:
-    """A CSV written row by row to a temporary file beside `path`, renamed into place by `commit`.
+    """A CSV written piece by piece to a temporary file beside `path`, renamed into place by `commit`.
 
-    Same bytes as `write.csv_bytes(columns, rows)`: BOM, header, LF line
-    ends, text columns neutralised.
+    Same bytes as `write.csv_bytes(columns, rows)` of all the rows written:
+    BOM, header, LF line ends, text columns neutralised.
     """
 
     def __init__(self, path: Path, columns: list[str]):
         self.path, self.columns = path, columns
         fd, self.tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        self.f = os.fdopen(fd, "w", encoding="utf-8", newline="")
-        self.f.write("\ufeff")
-        self.w = csv.writer(self.f, lineterminator="\n")
-        self.w.writerow(columns)
-        self.is_text = [c in TEXT_COLUMNS for c in columns]
+        # backslashreplace: a stray surrogate (an undecodable file name) cannot stop the run
+        self.f = os.fdopen(fd, "w", encoding="utf-8", errors="backslashreplace", newline="")
+        header = io.StringIO()
+        csv.writer(header, lineterminator="\n").writerow(columns)
+        self.f.write("\ufeff" + header.getvalue())
 
     def write(self, row: dict) -> None:
-        get = row.get
-        self.w.writerow([neutralise(get(c, "")) if t else get(c, "") for c, t in zip(self.columns, self.is_text)])
+        self.f.write(csv_lines(self.columns, [row]))
+
+    def write_lines(self, lines: str) -> None:
+        """Lines rendered by `engines.csv_lines` for the same columns."""
+        self.f.write(lines)
 
     def commit(self) -> None:
         self.f.flush()
@@ -243,7 +246,7 @@ def run(inputs: list[Path], out_dir: Path, rules: Rules | None = None, n_jobs: i
     workers (dask engine without scheduler). cache: use and fill
     out_dir/.cache/; force: recompute every article (the cache is refilled).
     """
-    t0 = time.perf_counter()
+    t0, started = time.perf_counter(), time.time()
     rules = rules or load_rules()
     jobs, errors = discover(inputs)
     errors.sort(key=lambda r: r.article)          # stable, like the sort of all rows before
@@ -265,18 +268,17 @@ def run(inputs: list[Path], out_dir: Path, rules: Rules | None = None, n_jobs: i
     chunk = _chunk(len(jobs), n_jobs, 16 if engine == "dask" else 4)
     try:
         for _, res in ordered_results(jobs, rules, eng, store, force, stats, chunk):
-            if res.status == "ok":
+            if res.ok:
                 wrote_clean |= write_clean_if_changed(out_dir, res.article, res.clean_text)
-            for r in res.rows:
-                ex.write(r)
-                rows[r["kind"]] += 1
+            ex.write_lines(res.extractions)
+            rows.update(res.kinds)
             while pending and pending[0].article < res.article:
                 art.write(pending.popleft().article_row())
                 summary.articles += 1
                 summary.errors += 1
-            art.write(res.article_row())
+            art.write_lines(res.article_line)
             summary.articles += 1
-            summary.errors += res.status != "ok"
+            summary.errors += not res.ok
             if bar:
                 bar.update()
         while pending:
@@ -288,6 +290,7 @@ def run(inputs: list[Path], out_dir: Path, rules: Rules | None = None, n_jobs: i
         ex.commit()
         art.commit()
         complete = True
+        sweep_temp_files(out_dir, older_than=started)   # what killed runs left behind
     finally:
         if bar:
             bar.close()

@@ -11,6 +11,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import jieba
+import regex
 
 jieba.setLogLevel(logging.WARNING)
 
@@ -28,9 +29,35 @@ def tokenizer(user_dict: str | None, extra_words: tuple[str, ...] = ()) -> jieba
     return tk
 
 
+# jieba cuts a text into blocks of these characters and segments each block on its
+# own; its HMM (finalseg.viterbi) copies a path list per character, so it is
+# quadratic in a block's length. Real text has punctuation every few dozen
+# characters; a longer block (50,000 x 亿, a 20,000-digit number) is cut into
+# pieces of MAX_BLOCK characters, segmented one by one.
+MAX_BLOCK = 500
+LONG_BLOCK = regex.compile(r"[\u4E00-\u9FD5a-zA-Z0-9+#&\._%\-]{" + str(MAX_BLOCK + 1) + ",}")
+
+
 def tokens(text: str, user_dict: str | None, extra_words: tuple[str, ...] = ()) -> list[tuple[str, int, int]]:
     """(word, start, end) for every token of text, in order, covering it exactly."""
-    return list(tokenizer(user_dict, extra_words).tokenize(text, HMM=True))
+    tk = tokenizer(user_dict, extra_words)
+    if not LONG_BLOCK.search(text):
+        return list(tk.tokenize(text, HMM=True))
+    out: list[tuple[str, int, int]] = []
+
+    def add(piece: str, offset: int) -> None:
+        out.extend((w, s + offset, e + offset) for w, s, e in tk.tokenize(piece, HMM=True))
+
+    pos = 0
+    for m in LONG_BLOCK.finditer(text):      # starts where jieba's block starts (the match is greedy)
+        if m.start() > pos:
+            add(text[pos:m.start()], pos)
+        for a in range(m.start(), m.end(), MAX_BLOCK):
+            add(text[a:min(a + MAX_BLOCK, m.end())], a)
+        pos = m.end()
+    if pos < len(text):
+        add(text[pos:], pos)
+    return out
 
 
 def boundaries(toks: list[tuple[str, int, int]]) -> set[int]:
