@@ -27,8 +27,10 @@ def match_key(row: dict) -> tuple:
 
 
 def read_csv(path: Path) -> list[dict]:
+    """Rows of one of our CSVs, cells as the pipeline produced them (spreadsheet quoting undone)."""
+    from .write import unneutralise
     with open(path, encoding="utf-8-sig", newline="") as f:
-        return [{k: (v or "") for k, v in r.items()} for r in csv.DictReader(f)]
+        return [{k: unneutralise(v or "") for k, v in r.items()} for r in csv.DictReader(f)]
 
 
 def load_golden(gold_dir: Path) -> dict[str, list[dict]]:

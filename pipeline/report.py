@@ -20,6 +20,8 @@ import tempfile
 from collections import Counter
 from importlib import resources
 
+from .write import unneutralise   # the exact inverse of the writer's spreadsheet quoting
+
 KINDS = ("amount", "count", "percent", "quantity", "date", "org")
 
 # Columns of a row as the page receives them (`sentence` is left out: the
@@ -34,6 +36,7 @@ META_FIELDS = ("article", "title", "source", "reporter", "editor", "date", "char
 DATA_PLACEHOLDER = "__REPORT_DATA__"
 
 
+
 def read_csv(path: pathlib.Path) -> list[dict[str, str]]:
     """Rows of a UTF-8 (BOM or not) CSV as dicts; `text`/`sentence` cells un-neutralised."""
     with path.open(encoding="utf-8-sig", newline="") as f:
@@ -43,17 +46,6 @@ def read_csv(path: pathlib.Path) -> list[dict[str, str]]:
             if row.get(col):
                 row[col] = unneutralise(row[col])
     return rows
-
-
-def unneutralise(cell: str) -> str:
-    """Undo spreadsheet-injection neutralisation: drop one leading `'` before `= + - @`.
-
-    >>> unneutralise("'-12.6%"), unneutralise("'abc"), unneutralise("=1")
-    ('-12.6%', "'abc", '=1')
-    """
-    if len(cell) > 1 and cell[0] == "'" and cell[1] in "=+-@":
-        return cell[1:]
-    return cell
 
 
 def match_key(row: dict[str, str]) -> tuple[str, ...]:
