@@ -334,8 +334,17 @@ def _all_common(text: str, start: int, end: int, idx: TokenIndex, lex: dict) -> 
         if e > start:
             pieces.append(text[max(s, start):min(e, end)])
         i += 1
-    pieces = [p for p in pieces if p not in lex["suffix"]]
+    pieces = [_without_suffix(p, lex) for p in pieces]
+    pieces = [p for p in pieces if p]
     return bool(pieces) and all((lex["freq"].get(p) or 0) >= COMMON_FREQ for p in pieces)
+
+
+def _without_suffix(word: str, lex: dict) -> str:
+    """The word less the longest org suffix it ends with (保险公司 -> 保险, 公司 -> '')."""
+    for n in range(min(len(word), 12), 0, -1):
+        if word[-n:] in lex["suffix"]:
+            return word[:-n]
+    return word
 
 
 def _coordinated(text: str, conj: int, suffix: str, lex: dict) -> bool:
