@@ -96,7 +96,7 @@ def analyse(raw: str, rules: Rules) -> Analysis:
     user_dict = str(rules.dir / "jieba_user.dict")
     toks = segment.tokens(cleaned.text, user_dict, rules.segment_words)
     ctx = context(rules, article_year(cleaned.meta.date))
-    skip = [cleaned.meta.dateline] if cleaned.meta.dateline else []
+    skip = list(cleaned.meta.datelines)
     found, rejected = candidates(cleaned.text, rules, ctx, skip, toks, warnings)
     kept, lost = resolve(found)
     return Analysis(cleaned, toks, kept, lost, rejected, warnings)

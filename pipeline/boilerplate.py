@@ -22,7 +22,8 @@ class Meta:
     reporter: str = ""
     editor: str = ""
     date: str = ""
-    dateline: tuple[int, int] | None = None   # span in the cleaned text that extraction skips
+    dateline: tuple[int, int] | None = None   # the first paragraph's dateline (gives the article's date)
+    datelines: list[tuple[int, int]] = field(default_factory=list)   # every dateline: extraction skips them
     notes: list[str] = field(default_factory=list)
 
 
@@ -100,29 +101,34 @@ def _match_tail(line: str, rules: BoilerplateRules):
 
 
 def read_head(text: str, rules: BoilerplateRules, meta: Meta) -> None:
-    """Title from the first line; dateline (outlet, date, reporter) from the first paragraph."""
+    """Title from the first line; datelines (outlet, date, reporter) at the start of paragraphs.
+
+    The first paragraph's dateline gives the article's outlet, reporter and
+    date. A news roundup has more datelines, one per item; every dateline
+    span is listed in `meta.datelines` so extraction skips them all.
+    """
     spans = _lines(text)
     nonempty = [(s, e) for s, e in spans if text[s:e].strip()]
     if not nonempty:
         return
     s, e = nonempty[0]
     meta.title = text[s:e].strip()
-    # the first paragraph: the first line after the title that is longer than a heading
-    for s, e in nonempty[1:4]:
+    first_paragraph = True
+    for s, e in nonempty[1:]:
         line = text[s:e]
-        for rule in rules.dateline:
-            m = rule["pattern"].match(line)
-            if m:
-                g = m.groupdict()
-                src = g.get("source") or ""
-                if src not in ("本报", "本网"):
-                    meta.source = meta.source or src
-                if g.get("reporter"):
-                    meta.reporter = _clean_name(g["reporter"])
-                if g.get("month") and g.get("day"):
-                    md = f"{int(g['month']):02d}-{int(g['day']):02d}"
-                    meta.date = f"{g['year']}-{md}" if g.get("year") else f"--{md}"
-                meta.dateline = (s + m.start(), s + m.end())
-                return
-        if e - s > 40:
-            return
+        m = next((m for rule in rules.dateline if (m := rule["pattern"].match(line))), None)
+        if m and first_paragraph:
+            g = m.groupdict()
+            src = g.get("source") or ""
+            if src not in ("本报", "本网"):
+                meta.source = meta.source or src
+            if g.get("reporter"):
+                meta.reporter = _clean_name(g["reporter"])
+            if g.get("month") and g.get("day"):
+                md = f"{int(g['month']):02d}-{int(g['day']):02d}"
+                meta.date = f"{g['year']}-{md}" if g.get("year") else f"--{md}"
+            meta.dateline = (s + m.start(), s + m.end())
+        if m:
+            meta.datelines.append((s + m.start(), s + m.end()))
+        if m or e - s > 40:
+            first_paragraph = False           # headings (short lines) may come before the first paragraph
