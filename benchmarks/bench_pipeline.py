@@ -283,7 +283,7 @@ def stage_times(files: list[Path], work: Path, profile: bool = False) -> dict:
         s = time.perf_counter()
         r = render(res)                      # CSV lines (in the worker), then written (in the main process)
         if r.ok:
-            write_clean_if_changed(out, r.article, r.clean_text)
+            write_clean_if_changed(out, r.article, r.clean)
         ex.write_lines(r.extractions)
         ar.write_lines(r.article_line)
         t["write"] += time.perf_counter() - s

@@ -117,8 +117,20 @@ class Cache:
         db.execute("PRAGMA synchronous=NORMAL")
         db.execute("CREATE TABLE IF NOT EXISTS results (article TEXT PRIMARY KEY, path TEXT NOT NULL, "
                    "content TEXT NOT NULL, env TEXT NOT NULL, run INTEGER NOT NULL, result BLOB NOT NULL)")
+        # clean/<article>.txt as this cache last wrote or checked it: size, mtime and hash of its bytes
+        db.execute("CREATE TABLE IF NOT EXISTS clean_files (article TEXT PRIMARY KEY, size INTEGER NOT NULL, "
+                   "mtime_ns INTEGER NOT NULL, content TEXT NOT NULL)")
         db.commit()
         return db
+
+    def clean_file_known(self, article: str, size: int, mtime_ns: int, content: str) -> bool:
+        """True when clean/<article>.txt was recorded with this size and mtime, holding bytes of this hash."""
+        row = self._db.execute("SELECT size, mtime_ns, content FROM clean_files WHERE article = ?",
+                               (article,)).fetchone()
+        return row is not None and tuple(row) == (size, mtime_ns, content)
+
+    def record_clean_file(self, article: str, size: int, mtime_ns: int, content: str) -> None:
+        self._db.execute("INSERT OR REPLACE INTO clean_files VALUES (?, ?, ?, ?)", (article, size, mtime_ns, content))
 
     def get(self, article: str, path: str, content: str):
         """The cached ArticleResult, or None."""
@@ -160,6 +172,7 @@ class Cache:
             self._maybe_commit(force=True)
             if prune:
                 self._db.execute("DELETE FROM results WHERE run != ?", (self.run_id,))
+                self._db.execute("DELETE FROM clean_files WHERE article NOT IN (SELECT article FROM results)")
                 self._db.commit()
         finally:
             self._db.close()

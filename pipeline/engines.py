@@ -37,25 +37,28 @@ from .write import TEXT_COLUMNS, neutralise
 Task = tuple  # (article id, path as str, file bytes)
 
 
-def csv_lines(columns: list[str], rows) -> str:
-    """The CSV lines of rows, exactly as `write.csv_bytes` writes them (LF ends, text columns neutralised)."""
+def csv_lines(columns: list[str], rows) -> bytes:
+    """The CSV lines of rows, exactly as `write.csv_bytes` writes them (UTF-8, LF ends, text columns
+    neutralised, a stray surrogate backslash-escaped)."""
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     spec = [(c, c in TEXT_COLUMNS) for c in columns]
     for row in rows:
         get = row.get
         w.writerow([neutralise(get(c, "")) if t else get(c, "") for c, t in spec])
-    return buf.getvalue()
+    return buf.getvalue().encode("utf-8", "backslashreplace")
 
 
 @dataclasses.dataclass
 class Rendered:
-    """An article's result as the outputs hold it: what the main process writes and the cache keeps."""
+    """An article's result as the outputs hold it: what the main process writes and the cache keeps.
+
+    Bytes, as they go into the files: no encoding or decoding in the main process."""
     article: str
     ok: bool
-    extractions: str            # its lines of extractions.csv (rows, in order of start)
-    article_line: str           # its line of articles.csv (meta, counts, status, error, warnings)
-    clean_text: str             # clean/<article>.txt (status ok only)
+    extractions: bytes          # its lines of extractions.csv (rows, in order of start)
+    article_line: bytes         # its line of articles.csv (meta, counts, status, error, warnings)
+    clean: bytes                # clean/<article>.txt, UTF-8 (status ok only)
     kinds: dict[str, int]       # rows per kind, for the summary
 
 
@@ -64,7 +67,7 @@ def render(res: ArticleResult) -> Rendered:
     for r in res.rows:
         kinds[r["kind"]] = kinds.get(r["kind"], 0) + 1
     return Rendered(res.article, res.status == "ok", csv_lines(EXTRACTION_COLUMNS, res.rows),
-                    csv_lines(ARTICLE_COLUMNS, [res.article_row()]), res.clean_text, kinds)
+                    csv_lines(ARTICLE_COLUMNS, [res.article_row()]), res.clean_text.encode("utf-8"), kinds)
 
 
 def process_data(article: str, path: str, data: bytes, rules: Rules) -> ArticleResult:

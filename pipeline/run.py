@@ -26,7 +26,7 @@ from pathlib import Path
 
 from .article import ARTICLE_COLUMNS, EXTRACTION_COLUMNS, ArticleResult
 from .cache import CACHE_DIR, Cache, content_hash, env_key, unpack
-from .engines import Rendered, csv_lines, make_engine, render
+from .engines import csv_lines, make_engine, render
 from .read import ReadError, read_bytes, readable_path
 from .rules import KINDS, Rules, load_rules
 from .write import sweep_temp_files
@@ -166,16 +166,16 @@ class CsvStream:
     def __init__(self, path: Path, columns: list[str]):
         self.path, self.columns = path, columns
         fd, self.tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        # backslashreplace: a stray surrogate (an undecodable file name) cannot stop the run
-        self.f = os.fdopen(fd, "w", encoding="utf-8", errors="backslashreplace", newline="")
+        self.f = os.fdopen(fd, "wb")
         header = io.StringIO()
         csv.writer(header, lineterminator="\n").writerow(columns)
-        self.f.write("\ufeff" + header.getvalue())
+        # backslashreplace: a stray surrogate (an undecodable file name) cannot stop the run
+        self.f.write(("\ufeff" + header.getvalue()).encode("utf-8", "backslashreplace"))
 
     def write(self, row: dict) -> None:
         self.f.write(csv_lines(self.columns, [row]))
 
-    def write_lines(self, lines: str) -> None:
+    def write_lines(self, lines: bytes) -> None:
         """Lines rendered by `engines.csv_lines` for the same columns."""
         self.f.write(lines)
 
@@ -193,17 +193,25 @@ class CsvStream:
             pass
 
 
-def write_clean_if_changed(out_dir: Path, article: str, text: str) -> bool:
-    """clean/<article>.txt (UTF-8) through a temporary file and a rename; untouched if already equal.
+def write_clean_if_changed(out_dir: Path, article: str, data: bytes, cache: Cache | None = None) -> bool:
+    """clean/<article>.txt (data: its UTF-8) through a temporary file and a rename; untouched if already equal.
 
-    No fsync per file (it costs as much as processing a small article):
-    `run` syncs once before it replaces the CSVs.
+    With a cache, a file it recorded (size, mtime, hash of the bytes) and
+    that still has that size and mtime is not even read. No fsync per file
+    (it costs as much as processing a small article): `run` syncs once
+    before it replaces the CSVs.
     """
     path = out_dir / "clean" / f"{article}.txt"
-    data = text.encode("utf-8")
+    digest = content_hash(data) if cache is not None else ""
     try:
-        if path.stat().st_size == len(data) and path.read_bytes() == data:
-            return False
+        st = path.stat()
+        if st.st_size == len(data):
+            if cache is not None and cache.clean_file_known(article, st.st_size, st.st_mtime_ns, digest):
+                return False
+            if path.read_bytes() == data:
+                if cache is not None:
+                    cache.record_clean_file(article, st.st_size, st.st_mtime_ns, digest)
+                return False
     except OSError:
         pass
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -218,6 +226,9 @@ def write_clean_if_changed(out_dir: Path, article: str, text: str) -> bool:
         except FileNotFoundError:
             pass
         raise
+    if cache is not None:
+        st = path.stat()
+        cache.record_clean_file(article, st.st_size, st.st_mtime_ns, digest)
     return True
 
 
@@ -269,7 +280,7 @@ def run(inputs: list[Path], out_dir: Path, rules: Rules | None = None, n_jobs: i
     try:
         for _, res in ordered_results(jobs, rules, eng, store, force, stats, chunk):
             if res.ok:
-                wrote_clean |= write_clean_if_changed(out_dir, res.article, res.clean_text)
+                wrote_clean |= write_clean_if_changed(out_dir, res.article, res.clean, store)
             ex.write_lines(res.extractions)
             rows.update(res.kinds)
             while pending and pending[0].article < res.article:

@@ -133,11 +133,11 @@ def test_interrupted_run_leaves_a_usable_cache(inputs, rules, tmp_path, monkeypa
     out = tmp_path / "out"
     real, calls = run_mod.write_clean_if_changed, []
 
-    def crash(out_dir, article, text):
+    def crash(out_dir, article, text, cache=None):
         calls.append(article)
         if len(calls) == 6:
             raise KeyboardInterrupt
-        return real(out_dir, article, text)
+        return real(out_dir, article, text, cache)
     monkeypatch.setattr(run_mod, "write_clean_if_changed", crash)
     with pytest.raises(KeyboardInterrupt):
         run([inputs], out, rules, n_jobs=2, progress=False)
@@ -234,3 +234,17 @@ def test_sigkill_mid_run_leaves_a_consistent_cache(rules, tmp_path):
     s = run([inputs], out, rules, n_jobs=1, progress=False)
     assert s.cached >= 5 and s.cached + s.processed == s.articles == 7 + 30 + 4
     assert tree(out) == fresh(inputs, tmp_path / "fresh", rules)
+
+
+def test_clean_texts_are_put_back(inputs, rules, tmp_path):
+    """A clean text edited, replaced by one of the same size, or deleted is rewritten by a cached run."""
+    out = tmp_path / "out"
+    run([inputs], out, rules, n_jobs=1, progress=False)
+    first = tree(out)
+    (out / "clean" / "dev01.txt").write_text("edited", encoding="utf-8")
+    (out / "clean" / "dev02.txt").unlink()
+    same_size = out / "clean" / "dev03.txt"
+    same_size.write_bytes(same_size.read_bytes()[::-1])
+    s = run([inputs], out, rules, n_jobs=1, progress=False)
+    assert (s.cached, s.processed) == (N, 0)
+    assert tree(out) == first

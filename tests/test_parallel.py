@@ -175,7 +175,7 @@ def test_unreadable_file_is_an_error_row(rules, tmp_path):
     stats = Stats()
     got = list(ordered_results(jobs, rules, ShuffledEngine(rules), stats=stats))
     assert got[1][1] == render(process_file("b", broken, rules)) and not got[1][1].ok
-    assert "nowhere.txt" in got[1][1].article_line and stats.processed == 2
+    assert b"nowhere.txt" in got[1][1].article_line and stats.processed == 2
 
 
 def test_stream_writes_what_csv_bytes_writes(corpus_dir, rules, tmp_path):
@@ -194,8 +194,8 @@ def test_stream_writes_what_csv_bytes_writes(corpus_dir, rules, tmp_path):
         res = process_file(job.article, job.path, rules)
         r = render(res)
         header = len(csv_bytes(EXTRACTION_COLUMNS, []))
-        assert r.extractions.encode() == csv_bytes(EXTRACTION_COLUMNS, res.rows)[header:]
-        assert r.article_line.encode() == csv_bytes(ARTICLE_COLUMNS, [res.article_row()])[len(
+        assert r.extractions == csv_bytes(EXTRACTION_COLUMNS, res.rows)[header:]
+        assert r.article_line == csv_bytes(ARTICLE_COLUMNS, [res.article_row()])[len(
             csv_bytes(ARTICLE_COLUMNS, [])):]
 
 
@@ -205,7 +205,7 @@ def test_failed_run_keeps_previous_outputs(corpus_dir, rules, one_process, tmp_p
     before = tree(out)
     calls = []
 
-    def boom(out_dir, article, text):
+    def boom(out_dir, article, text, cache=None):
         calls.append(article)
         if len(calls) == 5:
             raise KeyboardInterrupt
