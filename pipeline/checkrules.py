@@ -187,6 +187,10 @@ def run_case(case: Case, rules: Rules) -> Outcome:
     want = {k: str(spec[k]) for k in FIELDS if k in spec}
     passed = any(_covers(r, spec["match"], raw) and all(r[k] == v for k, v in want.items())
                  for r in mine)
+    trigger = case.rule.trigger
+    if not passed and trigger is not None and not trigger.search(spec["match"]):
+        notes.append(f"the rule's trigger {trigger.pattern[:60]!r} does not occur in {spec['match']!r}: the rule is "
+                     f"only tried near its trigger; extend `trigger` (or remove it)")
     expected = f"{case.rule.id} {spec['match']!r}" + "".join(f" {k}={v!r}" for k, v in want.items())
     return Outcome(case, passed, expected, got, notes)
 

@@ -12,7 +12,8 @@ from array import array
 from dataclasses import dataclass, field
 
 from . import orgs
-from .rules import MATCH_TIMEOUT, Rules
+from . import rules as _rules_module
+from .rules import Rules
 from .values import INTERPRET, Context, Drop
 
 
@@ -43,14 +44,19 @@ def candidates(text: str, rules: Rules, ctx: Context, skip: list[tuple[int, int]
                tokens=None, warnings: list[str] | None = None, rule_ids=None) -> tuple[list[Candidate], list[Candidate]]:
     """All candidates of all rules: (interpreted ones, ones dropped by interpretation)."""
     found, rejected = [], []
+    windows: dict[object, list[tuple[int, int]]] = {}
+    timeout = _rules_module.MATCH_TIMEOUT
     for rule in rules.rules:
         if rule_ids is not None and rule.id not in rule_ids:
             continue
+        key = rule.trigger.pattern if rule.trigger is not None else None
+        if key not in windows:
+            windows[key] = trigger_windows(text, rule.trigger)
         try:
-            matches = list(rule.regex.finditer(text, timeout=MATCH_TIMEOUT))
+            matches = [m for ws, we in windows[key] for m in rule.regex.finditer(text, ws, we, timeout=timeout)]
         except TimeoutError:
             if warnings is not None:
-                warnings.append(f"rule {rule.id} ({rule.where}) stopped after {MATCH_TIMEOUT:g} s "
+                warnings.append(f"rule {rule.id} ({rule.where}) stopped after {timeout:g} s "
                                 f"(catastrophic backtracking?); its matches in this article are lost")
             continue
         for m in matches:
@@ -71,6 +77,30 @@ def candidates(text: str, rules: Rules, ctx: Context, skip: list[tuple[int, int]
                 continue
             found.append(c)
     return found, rejected
+
+
+# Context kept around a trigger: a mention may start this far before it (qualifiers,
+# the lower bound of a range) and its lookaheads see this far after it.
+BEFORE_TRIGGER, AFTER_TRIGGER = 60, 16
+
+
+def trigger_windows(text: str, trigger) -> list[tuple[int, int]]:
+    """Disjoint spans of text around the matches of a kind's trigger (the whole text without one).
+
+    A rule with a `trigger` (a currency word for amounts, a measure word for
+    counts...) has it in every mention, so it need not scan text far from
+    one: a speed-up only, the rows are the same. A rule without one scans all.
+    """
+    if trigger is None:
+        return [(0, len(text))]
+    spans: list[tuple[int, int]] = []
+    for m in trigger.finditer(text):
+        s, e = max(0, m.start() - BEFORE_TRIGGER), min(len(text), m.end() + AFTER_TRIGGER)
+        if spans and s <= spans[-1][1]:
+            spans[-1] = (spans[-1][0], max(spans[-1][1], e))
+        else:
+            spans.append((s, e))
+    return spans
 
 
 def resolve(cands: list[Candidate]) -> tuple[list[Candidate], list[Candidate]]:

@@ -92,6 +92,9 @@ def _lexicon(rules) -> dict:
         "generic": set(rules.words("org_generic")),
         "name_verbs": set(rules.words("org_name_verb")),
         "titles": set(rules.words("org_title")),
+        "title_pattern": regex.compile("|".join(regex.escape(t) for t in sorted(rules.words("org_title"), key=len,
+                                                                                   reverse=True) if len(t) >= 2)
+                                       or "(?!)"),
         "not_end": rules.words("org_not_name_end"),
         "freq": segment_freq(rules),
         "stop": set(rules.words("org_stop")),
@@ -150,13 +153,15 @@ def _cuts(word: str, lex: dict) -> bool:
 
 
 def _anchor_in(text: str, start: int, end: int, lex: dict, kinds=("anchors",)) -> int | None:
-    """Leftmost position in [start, end) where a word of the given sets starts."""
-    longest = lex["max_anchor"]
-    for i in range(start, end):
-        for n in range(min(longest, end - i), 1, -1):
-            if any(text[i:i + n] in lex[k] for k in kinds):
-                return i
-    return None
+    """Leftmost position in [start, end) where a word (2+ characters) of the given sets starts."""
+    key = ("pattern",) + tuple(kinds)
+    pattern = lex.get(key)
+    if pattern is None:
+        words = {w for k in kinds for w in lex[k] if len(w) >= 2}
+        pattern = lex[key] = regex.compile("|".join(regex.escape(w) for w in sorted(words, key=len, reverse=True))
+                                           or "(?!)")
+    m = pattern.search(text, start, end)
+    return m.start() if m else None
 
 
 def walk_left(text: str, suffix_start: int, idx: TokenIndex, lex: dict) -> tuple[int, int]:
@@ -201,7 +206,8 @@ def walk_left(text: str, suffix_start: int, idx: TokenIndex, lex: dict) -> tuple
 
 def _ends_with_suffix(word: str, lex: dict) -> bool:
     """True when a token looks like a complete name's end (管理局, 示范区), not a bare 省部."""
-    return any(word.endswith(suf) and (len(suf) >= 2 or len(word) >= 3) for suf in lex["suffix"]) \
+    suffixes = lex["suffix"]
+    return any(word[-n:] in suffixes and (n >= 2 or len(word) >= 3) for n in range(1, min(len(word), 12) + 1)) \
         or word in lex["gazetteer"]
 
 
@@ -213,12 +219,13 @@ def interpret(rule, m, text: str, rules, tokens) -> dict:
         s, e = m.span("name")
         return _fields(text[s:e], s, e, lex, rule)
     s, e = m.span()
-    titled = any(text.startswith(t, e) for t in lex["titles"] if len(t) >= 2)
     if e not in idx.ends:
         word, ws, we = tokens[idx.token_at(e - 1)]
         if text[e:we] not in lex["titles"] or rule.pattern == "{ORG_GAZETTEER}":
             raise Drop(f"{text[s:e]!r} ends inside the word {word!r}")
         titled = True                         # 司法部长: the title is glued to the suffix
+    else:
+        titled = lex["title_pattern"].match(text, e) is not None
     if rule.pattern == "{ORG_GAZETTEER}":
         if s not in idx.start_set:
             raise Drop("not at a word boundary")

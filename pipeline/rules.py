@@ -20,7 +20,7 @@ from .boilerplate import BoilerplateRules
 KINDS = ("amount", "count", "percent", "quantity", "date", "org")
 RULE_FILES = {k: f"{k}.toml" for k in KINDS}
 RULE_FIELDS = {"id", "priority", "pattern", "note", "examples", "negatives", "known_failures", "unit",
-               "qualifier", "category", "kind"}
+               "qualifier", "category", "kind", "trigger"}
 # {NAME} in a pattern: a fragment reference (regex's own {m,n} never starts with a capital)
 FRAGMENT_REF = regex.compile(r"\{([A-Z][A-Z0-9_]*)\}")
 # Seconds one rule may spend on one text before it is stopped and reported.
@@ -57,6 +57,7 @@ class Rule:
     examples: list = field(default_factory=list)
     negatives: list = field(default_factory=list)
     known_failures: list = field(default_factory=list)
+    trigger: object = None  # compiled `trigger`: the rule is tried only near its matches (speed only)
 
     @property
     def where(self) -> str:
@@ -250,11 +251,20 @@ def load_rules(rules_dir: Path | None = None, only_files: list[Path] | None = No
             except regex.error as e:
                 problems.append(f"{where}: [{rid}] regex does not compile: {e}")
                 continue
+            trigger = None
+            if "trigger" in entry:
+                trig = entry["trigger"]
+                try:
+                    if not isinstance(trig, str) or not trig:
+                        raise regex.error("must be a non-empty string")
+                    trigger = regex.compile(expand(trig, fragments, f"{where}: [{rid}] trigger", problems))
+                except regex.error as e:
+                    problems.append(f"{where}: [{rid}] trigger does not compile: {e}")
             rules.append(Rule(id=rid, kind=kind, pattern=pat, regex=compiled, priority=pr, file=str(path),
                               line=line, note=entry.get("note", ""), unit=entry.get("unit", ""),
                               qualifier=entry.get("qualifier", ""), category=entry.get("category", ""),
                               examples=list(entry.get("examples", [])), negatives=list(entry.get("negatives", [])),
-                              known_failures=list(entry.get("known_failures", []))))
+                              known_failures=list(entry.get("known_failures", [])), trigger=trigger))
     boiler = _load_boilerplate(rules_dir / "boilerplate.toml", problems)
     if problems:
         raise RulesError(problems)

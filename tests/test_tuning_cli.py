@@ -277,3 +277,21 @@ def test_update_golden_fixture(update_golden, request, tmp_path):
                                             "start": 3, "end": 5, "rule": "count.number"}])
     assert lines[0].startswith(f"x/y: {tmp_path / 'x' / 'y.csv'} created (1 rows: +1 -0 ~0)")
     assert read_csv(tmp_path / "x" / "y.csv")[0]["article"] == "x/y"
+
+
+def test_check_rules_says_when_a_trigger_hides_an_example(capsys, rules_dir):
+    """A rule tried only near its trigger: an example without the trigger fails with a hint saying why."""
+    path = rules_dir / "amount.toml"
+    path.write_text(path.read_text(encoding="utf-8") + '''
+[[rule]]
+id = "amount.tenge"
+trigger = '{CURRENCY}'
+priority = 50
+pattern = '(?P<num>{NUM})(?P<scale>{SCALE})?(?P<unit>坚戈)'
+examples = [{ text = "总投资120亿坚戈", match = "120亿坚戈", value = "12000000000" }]
+negatives = ["坚戈货币"]
+''', encoding="utf-8")
+    code, out = call(capsys, "--rules", rules_dir, "check-rules", "--rule", "amount.tenge")
+    assert code == 1
+    assert "FAIL amount.tenge::example-1" in out
+    assert "does not occur in '120亿坚戈'" in out and "extend `trigger`" in out
