@@ -48,18 +48,47 @@ HAN_RE = re.compile(r"[\u3400-\u4DBF\u4E00-\u9FFF\uF900-\uFAFF]")
 @functools.cache
 def _jieba_tables() -> tuple[dict[str, float], dict[str, float]]:
     """Log frequencies of characters and of 2-4 character words from jieba's
-    (Simplified) dictionary.  Loaded lazily, once a candidate exists (~1 s)."""
+    (Simplified) dictionary.  Loaded lazily, once a candidate exists.
+
+    Building them reads the whole dictionary (~1 s), so they are kept in a
+    marshal file beside jieba's own cache in the temporary folder, keyed on the
+    dictionary's path, size and time; every later process loads them in ~0.1 s.
+    """
+    import marshal
+    import tempfile
+
     import jieba
+    dict_path = jieba.dt.get_dict_file().name
+    st = os.stat(dict_path)
+    key = f"{dict_path}|{st.st_size}|{st.st_mtime_ns}|{MIN_WORD_FREQ}"
+    cache = os.path.join(tempfile.gettempdir(), "cn-news-facts.repair-tables.marshal")
+    try:
+        with open(cache, "rb") as fh:
+            stored_key, tables = marshal.load(fh)
+        if stored_key == key:
+            return tables
+    except (OSError, EOFError, ValueError, TypeError):
+        pass
     chars: dict[str, int] = {}
     words: dict[str, float] = {}
-    with jieba.dt.get_dict_file() as fh:
+    with open(dict_path, "rb") as fh:
         for raw in fh:
             word, freq = raw.decode("utf-8").split(" ")[:2]
             for ch in word:
                 chars[ch] = chars.get(ch, 0) + int(freq)
             if 2 <= len(word) <= 4 and int(freq) >= MIN_WORD_FREQ:
                 words[word] = math.log(int(freq))
-    return {c: math.log(n) for c, n in chars.items()}, words
+    tables = ({c: math.log(n) for c, n in chars.items()}, words)
+    tmp = None
+    try:   # written atomically: a concurrent process sees the old file or the new one
+        fd, tmp = tempfile.mkstemp(dir=os.path.dirname(cache), prefix=".cn-news-facts.")
+        with os.fdopen(fd, "wb") as fh:
+            marshal.dump((key, tables), fh)
+        os.replace(tmp, cache)
+    except OSError:
+        if tmp and os.path.exists(tmp):
+            os.unlink(tmp)
+    return tables
 
 
 @functools.cache
