@@ -29,7 +29,7 @@ from .cache import CACHE_DIR, Cache, content_hash, env_key, unpack
 from .engines import csv_lines, make_engine, render
 from .read import ReadError, read_bytes, readable_path
 from .rules import KINDS, Rules, load_rules
-from .write import sweep_temp_files
+from .write import FILE_MODE, atomic_write, sweep_temp_files
 
 
 @dataclass(frozen=True)
@@ -183,6 +183,7 @@ class CsvStream:
         self.f.flush()
         os.fsync(self.f.fileno())
         self.f.close()
+        os.chmod(self.tmp, FILE_MODE)           # mkstemp makes 0600; outputs are ordinary files
         os.replace(self.tmp, self.path)
 
     def discard(self) -> None:
@@ -214,18 +215,7 @@ def write_clean_if_changed(out_dir: Path, article: str, data: bytes, cache: Cach
                 return False
     except OSError:
         pass
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
+    atomic_write(path, data, durable=False)
     if cache is not None:
         st = path.stat()
         cache.record_clean_file(article, st.st_size, st.st_mtime_ns, digest)

@@ -66,16 +66,24 @@ def csv_bytes(columns: list[str], rows) -> bytes:
     return ("\ufeff" + buf.getvalue()).encode("utf-8", "backslashreplace")
 
 
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write data to path through a temporary file in the same folder, fsync and a rename."""
+def atomic_write(path: Path, data: bytes, durable: bool = True) -> None:
+    """Write data to path through a temporary file in the same folder and a rename.
+
+    Readers see the old file or the new one, never a part. With `durable`, the
+    data and the rename are fsynced (the CSVs); clean texts skip that (one
+    `os.sync()` at the end of a run is far cheaper than one fsync per file).
+    Files get mode 0644 like any file a user writes (mkstemp's default is 0600).
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
+            if durable:
+                f.flush()
+                os.fsync(f.fileno())
+        os.chmod(tmp, FILE_MODE)
         os.replace(tmp, path)
     except BaseException:
         try:
@@ -83,7 +91,18 @@ def atomic_write(path: Path, data: bytes) -> None:
         except FileNotFoundError:
             pass
         raise
-    _fsync_dir(path.parent)
+    if durable:
+        _fsync_dir(path.parent)
+
+
+def _current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+# Mode of every output file: 0644 less the user's umask, as for a file the user writes.
+FILE_MODE = 0o644 & ~_current_umask()
 
 
 def _fsync_dir(folder: Path) -> None:
