@@ -86,6 +86,7 @@ def _lexicon(rules) -> dict:
         "anchors": set(rules.words("place")) | set(rules.words("org_head")) | set(rules.words("org_anchor"))
         | set(rules.words("org_gazetteer")),
         "heads": set(rules.words("org_head")),
+        "heads_longest_first": sorted(set(rules.words("org_head")), key=len, reverse=True),
         "places": set(rules.words("place")),
         "gazetteer_set": set(rules.words("org_gazetteer")),
         "anchor_set": set(rules.words("org_anchor")),
@@ -287,11 +288,7 @@ def interpret(rule, m, text: str, rules, tokens) -> dict:
     for w in lex["not_end"]:
         if name.endswith(w) and last[1] >= e - len(w):
             raise Drop(f"{name!r} ends with {w!r} (lists/org_not_name_end.txt)")
-    bare = name
-    for h in sorted(lex["heads"], key=len, reverse=True):
-        if bare.startswith(h):
-            bare = bare[len(h):]
-            break
+    bare = _without_head(name, lex)
     placeless = name[len(_leading_place(name, lex)):]
     if _generic(name, lex) or (suffix in NEEDS_BODY and suffix == bare) or \
             (suffix in PLACE_NEEDS_BODY and suffix == placeless):
@@ -309,12 +306,15 @@ def _leading_place(name: str, lex: dict) -> str:
 
 def _generic(name: str, lex: dict) -> bool:
     """The name, or the name without its head (国家, 中国…), is in lists/org_generic.txt."""
-    bare = name
-    for h in sorted(lex["heads"], key=len, reverse=True):
-        if bare.startswith(h):
-            bare = bare[len(h):]
-            break
-    return name in lex["generic"] or bare in lex["generic"]
+    return name in lex["generic"] or _without_head(name, lex) in lex["generic"]
+
+
+def _without_head(name: str, lex: dict) -> str:
+    """The name less the longest head it starts with (国家重点实验室 -> 重点实验室)."""
+    for h in lex["heads_longest_first"]:
+        if name.startswith(h):
+            return name[len(h):]
+    return name
 
 
 def _plain_nouns(start: int, end: int, idx: TokenIndex, lex: dict, min_len: int = 1) -> bool:

@@ -20,6 +20,7 @@ import tempfile
 from collections import Counter
 from importlib import resources
 
+from .evaluate import match_key   # the same matching as `pipeline eval`
 from .write import unneutralise   # the exact inverse of the writer's spreadsheet quoting
 
 KINDS = ("amount", "count", "percent", "quantity", "date", "org")
@@ -46,15 +47,6 @@ def read_csv(path: pathlib.Path) -> list[dict[str, str]]:
             if row.get(col):
                 row[col] = unneutralise(row[col])
     return rows
-
-
-def match_key(row: dict[str, str]) -> tuple[str, ...]:
-    """The fields on which a produced row and a golden row match (as in pipeline/evaluate.py)."""
-    kind = row.get("kind", "")
-    if kind == "org":
-        return (kind, row.get("text", ""))
-    fields = ("value", "value_max") if kind == "date" else ("value", "value_max", "unit")
-    return (kind,) + tuple(row.get(f, "") for f in fields)
 
 
 def match_rows(produced: list[dict[str, str]], gold: list[dict[str, str]]) -> tuple[list[bool], list[bool]]:
