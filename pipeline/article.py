@@ -78,7 +78,7 @@ def clip(text: str, limit: int) -> str:
 class Analysis:
     """Everything the stages produced for one text: for rows, explain and stats."""
     cleaned: Cleaned
-    tokens: list
+    tokens: segment.Tokens        # segmented on demand; .all() for every token
     kept: list[Candidate]
     lost: list[Candidate]
     rejected: list[Candidate]
@@ -94,7 +94,7 @@ def analyse(raw: str, rules: Rules) -> Analysis:
     cleaned = clean(raw, rules.boilerplate)
     warnings = list(cleaned.warnings)
     user_dict = str(rules.dir / "jieba_user.dict")
-    toks = segment.tokens(cleaned.text, user_dict, rules.segment_words)
+    toks = segment.lazy_tokens(cleaned.text, user_dict, rules.segment_words)
     ctx = context(rules, article_year(cleaned.meta.date))
     skip = list(cleaned.meta.datelines)
     found, rejected = candidates(cleaned.text, rules, ctx, skip, toks, warnings)

@@ -74,6 +74,7 @@ def explain(raw: str, rules: Rules, rule_prefix: str = "") -> str:
     """The whole explanation of one decoded text as plain text."""
     a = analyse(raw, rules)
     m = a.cleaned.meta
+    tokens = a.tokens.all()
     mine = (lambda c: c.rule.startswith(rule_prefix)) if rule_prefix else (lambda c: True)
     out = [f"== cleaned text ({len(a.cleaned.text)} characters) ==", a.cleaned.text, "",
            f"== cleaning edits ({len(a.cleaned.edits)}) ==", *(edit_lines(raw, a) or ["  (none)"]), "",
@@ -81,8 +82,8 @@ def explain(raw: str, rules: Rules, rule_prefix: str = "") -> str:
            "== article ==", f"  title: {m.title!r}", f"  date: {m.date or '(none)'}"
            + (f"  dateline [{m.dateline[0]},{m.dateline[1]}) skipped by extraction" if m.dateline else ""),
            f"  source: {m.source!r}  reporter: {m.reporter!r}  editor: {m.editor!r}", "",
-           f"== tokens ({len(a.tokens)}, jieba) ==",
-           textwrap.fill(" / ".join(_visible(w) for w, _, _ in a.tokens), 100, initial_indent="  ",
+           f"== tokens ({len(tokens)}, jieba) ==",
+           textwrap.fill(" / ".join(_visible(w) for w, _, _ in tokens), 100, initial_indent="  ",
                          subsequent_indent="  "), ""]
     cands = sorted([(c, "KEPT") for c in a.kept] + [(c, "lost: " + c.dropped) for c in a.lost],
                    key=lambda p: (p[0].start, p[0].end, p[0].rule))

@@ -9,7 +9,6 @@ walk is what keeps `兰州市持续推进甘肃省同位素重点实验室` from
 """
 from __future__ import annotations
 
-from bisect import bisect_left, bisect_right
 import regex
 
 from .values import Drop
@@ -41,39 +40,6 @@ NAME_TOKEN = regex.compile(r"[\p{Han}·]+|第")
 NUMBER_TOKEN = regex.compile(r"[0-9一二三四五六七八九十百]+")
 # Longest a name may be, in characters.
 MAX_NAME = 40
-
-
-class TokenIndex:
-    """Token starts/ends of one text for quick boundary checks and walks."""
-
-    def __init__(self, tokens):
-        self.tokens = tokens
-        self.starts = [s for _, s, _ in tokens]
-        self.ends = {e for _, _, e in tokens}
-        self.start_set = set(self.starts)
-
-    def token_ending_at(self, pos: int) -> int | None:
-        """Index of the token that ends at pos, or None."""
-        i = bisect_left(self.starts, pos) - 1
-        if 0 <= i < len(self.tokens) and self.tokens[i][2] == pos:
-            return i
-        return None
-
-    def token_at(self, pos: int) -> int:
-        """Index of the token holding position pos."""
-        return max(0, bisect_left(self.starts, pos + 1) - 1)
-
-
-_INDEX: dict[int, TokenIndex] = {}
-
-
-def _index(tokens) -> TokenIndex:
-    key = id(tokens)
-    idx = _INDEX.get(key)
-    if idx is None or idx.tokens is not tokens:
-        _INDEX.clear()
-        idx = _INDEX[key] = TokenIndex(tokens)
-    return idx
 
 
 _LEXICONS: dict[int, tuple] = {}
@@ -165,43 +131,54 @@ def _anchor_in(text: str, start: int, end: int, lex: dict, kinds=("anchors",)) -
     return m.start() if m else None
 
 
-def walk_left(text: str, suffix_start: int, idx: TokenIndex, lex: dict) -> tuple[int, int]:
+def walk_left(text: str, suffix_start: int, toks, lex: dict) -> tuple[int, int]:
     """(start, cut) of the stretch of name tokens that ends at suffix_start.
 
     start: where the walk stopped (punctuation, number, stop word, or a
     conjunction after a complete name); cut: the end of the last verb that
-    cuts names (the name starts at or after it).
+    cuts names (the name starts at or after it). The token before the current
+    one is only asked for when a test needs it, so a walk that stops at
+    punctuation never segments the clause before it.
     """
-    i = idx.token_at(suffix_start)
-    if idx.tokens[i][1] >= suffix_start:
-        i -= 1
+    tok = toks.at(suffix_start - 1) if suffix_start > 0 else None
     start = cut = suffix_start
-    while i >= 0:
-        w, s, e = idx.tokens[i]
+    while tok is not None:
+        w, s, e = tok
         if suffix_start - s > MAX_NAME:
             break
-        if w == ")" and i >= 2 and idx.tokens[i - 2][0] == "(" and idx.tokens[i - 1][0] in lex["places"]:
-            start = idx.tokens[i - 2][1]       # 网易(兰州)联合创新中心: a place in brackets
-            i -= 3
-            continue
-        if NUMBER_TOKEN.fullmatch(w) and i > 0 and idx.tokens[i - 1][0] == "第":
-            start = s                         # 第940医院
-            i -= 1
-            continue
-        if w in INNER_CONJUNCTIONS and i > 0 and not _ends_with_suffix(idx.tokens[i - 1][0], lex) \
-                and idx.tokens[i - 1][0] not in lex["places"] and idx.tokens[i - 1][0] not in lex["titles"] \
-                and NAME_TOKEN.fullmatch(idx.tokens[i - 1][0]) and not _is_stop(idx.tokens[i - 1][0], lex):
-            start = s                         # 文化和旅游局, 草种创新与草地农业…实验室
-            i -= 1
-            continue
-        if _is_stop(w, lex) or (len(w) == 1 and i > 0 and not NAME_TOKEN.fullmatch(idx.tokens[i - 1][0])
-                                and lex["tags"].get(w) in ("q", "m")):
+        if w == ")":
+            prev = toks.before(tok)
+            prev2 = toks.before(prev) if prev is not None else None
+            if prev2 is not None and prev2[0] == "(" and prev[0] in lex["places"]:
+                start = prev2[1]              # 网易(兰州)联合创新中心: a place in brackets
+                tok = toks.before(prev2)
+                continue
+        if NUMBER_TOKEN.fullmatch(w):
+            prev = toks.before(tok)
+            if prev is not None and prev[0] == "第":
+                start = s                     # 第940医院
+                tok = prev
+                continue
+        if w in INNER_CONJUNCTIONS:
+            prev = toks.before(tok)
+            if prev is not None and not _ends_with_suffix(prev[0], lex) \
+                    and prev[0] not in lex["places"] and prev[0] not in lex["titles"] \
+                    and NAME_TOKEN.fullmatch(prev[0]) and not _is_stop(prev[0], lex):
+                start = s                     # 文化和旅游局, 草种创新与草地农业…实验室
+                tok = prev
+                continue
+        if _is_stop(w, lex):
+            break
+        prev = toks.before(tok)
+        if len(w) == 1 and lex["tags"].get(w) in ("q", "m") and prev is not None \
+                and not NAME_TOKEN.fullmatch(prev[0]):
             break                             # 35家航空公司: a measure word after a number
-        after_name = i > 0 and lex["tags"].get(w, "")[:1] == "v" and w not in lex["name_verbs"] and _ends_with_suffix(idx.tokens[i - 1][0], lex)
+        after_name = prev is not None and lex["tags"].get(w, "")[:1] == "v" and w not in lex["name_verbs"] \
+            and _ends_with_suffix(prev[0], lex)
         if (_cuts(w, lex) or after_name) and cut == suffix_start:
             cut = e                           # 兰州新区应急管理局|联合|兰州市消防救援支队
         start = s
-        i -= 1
+        tok = prev
     return start, (cut if cut < suffix_start else start)
 
 
@@ -213,26 +190,28 @@ def _ends_with_suffix(word: str, lex: dict) -> bool:
 
 
 def interpret(rule, m, text: str, rules, tokens) -> dict:
-    """Fields of an org match, with `_span` the name's span; Drop when it is not a name."""
+    """Fields of an org match, with `_span` the name's span; Drop when it is not a name.
+
+    tokens: the text's `segment.Tokens`.
+    """
     lex = lexicon(rules)
-    idx = _index(tokens)
     if "name" in rule.regex.groupindex:
         s, e = m.span("name")
         return _fields(text[s:e], s, e, lex, rule)
     s, e = m.span()
-    if e not in idx.ends:
-        word, ws, we = tokens[idx.token_at(e - 1)]
+    if not tokens.ends_at(e):
+        word, ws, we = tokens.at(e - 1)
         if text[e:we] not in lex["titles"] or rule.pattern == "{ORG_GAZETTEER}":
             raise Drop(f"{text[s:e]!r} ends inside the word {word!r}")
         titled = True                         # 司法部长: the title is glued to the suffix
     else:
         titled = lex["title_pattern"].match(text, e) is not None
     if rule.pattern == "{ORG_GAZETTEER}":
-        if s not in idx.start_set:
+        if not tokens.starts_at(s):
             raise Drop("not at a word boundary")
-        before = idx.token_ending_at(s)
-        if before is not None and tokens[before][0] in lex["places"]:
-            s = tokens[before][1]             # 兰州兰泵: place + short name
+        before = tokens.before(tokens.at(s))
+        if before is not None and before[0] in lex["places"]:
+            s = before[1]                     # 兰州兰泵: place + short name
         fields = _fields(text[s:e], s, e, lex, rule)
         fields["category"] = rule.category or lex["gazetteer"].get(m.group(0)) or fields["category"]
         return fields
@@ -242,12 +221,12 @@ def interpret(rule, m, text: str, rules, tokens) -> dict:
     if suffix in VERB_SUFFIXES and NAME_TOKEN.fullmatch(text[e:e + 1] or "。") \
             and not any(text.startswith(t, e) for t in lex["titles"]) and text[e:e + 1] not in "的和与及、":
         raise Drop(f"{suffix!r} is used as a verb here (组织了…)")
-    holder = tokens[idx.token_at(s)]
+    holder = tokens.at(s)
     if holder[1] < s:
         # the suffix ends a longer token (兰州大学, 控制中心): fine for names, not for 签署, 院所
         if holder[0] in lex["generic"] or _cuts(holder[0], lex) or lex["tags"].get(holder[0], "n")[:1] in "vadr":
             raise Drop(f"suffix {suffix!r} inside the word {holder[0]!r}")
-    start, cut = walk_left(text, s, idx, lex)
+    start, cut = walk_left(text, s, tokens, lex)
     if start >= s:
         raise Drop(f"bare suffix {suffix!r}")
     place = _anchor_in(text, cut, s, lex, ("places", "gazetteer_set", "anchor_set"))
@@ -258,9 +237,9 @@ def interpret(rule, m, text: str, rules, tokens) -> dict:
         # but never across a conjunction (上海邮电与深圳华为公司)
         anchor = max([cut] + [i + 1 for i in range(cut, s) if text[i] in INNER_CONJUNCTIONS])
         if place is not None and place > anchor and (head is None or head >= place) \
-                and _all_common(text, anchor, place, idx, lex):
+                and _all_common(text, anchor, place, tokens, lex):
             anchor = place                    # 航线|阿根廷航空公司: common words before the place
-        if place is None and head is None and _all_common(text, anchor, e, idx, lex):
+        if place is None and head is None and _all_common(text, anchor, e, tokens, lex):
             raise Drop(f"{text[anchor:e]!r}: a kind of company, not a name (common words only)")
     elif place is not None and (head is None or place <= head):
         anchor = place
@@ -272,10 +251,10 @@ def interpret(rule, m, text: str, rules, tokens) -> dict:
             anchor = start                    # 固体润滑国家重点实验室: a verb inside a lab's name
     elif category_of_suffix == "lab" and s - start >= 4:
         anchor = start                        # 离子加速器及质量检验检测工程实验室, 固体润滑国家重点实验室
-    elif suffix in RARE_WORD_SUFFIXES and s - cut >= 2 and _plain_nouns(cut, s, idx, lex) \
-            and not _all_common(text, cut, s, idx, lex):
+    elif suffix in RARE_WORD_SUFFIXES and s - cut >= 2 and _plain_nouns(cut, s, tokens, lex) \
+            and not _all_common(text, cut, s, tokens, lex):
         anchor = cut                          # 复旦大学, 密执安州立大学, 光明日报: a rare word names it
-    elif titled and s - cut >= 2 and category_of_suffix in TITLED_CATEGORIES and _plain_nouns(cut, s, idx, lex, 2):
+    elif titled and s - cut >= 2 and category_of_suffix in TITLED_CATEGORIES and _plain_nouns(cut, s, tokens, lex, 2):
         anchor = cut                          # 司法部长: a title shows a name
     elif cut > 0 and text[cut - 1] in COORDINATORS and _coordinated(text, cut - 1, suffix, lex):
         anchor = cut
@@ -284,7 +263,7 @@ def interpret(rule, m, text: str, rules, tokens) -> dict:
     if s - anchor < 1:
         raise Drop("no body")
     name = text[anchor:e]
-    last = tokens[idx.token_at(e - 1)]
+    last = tokens.at(e - 1)
     for w in lex["not_end"]:
         if name.endswith(w) and last[1] >= e - len(w):
             raise Drop(f"{name!r} ends with {w!r} (lists/org_not_name_end.txt)")
@@ -317,30 +296,30 @@ def _without_head(name: str, lex: dict) -> str:
     return name
 
 
-def _plain_nouns(start: int, end: int, idx: TokenIndex, lex: dict, min_len: int = 1) -> bool:
-    """True when text[start:end] holds no verb, no person's name, and no token shorter than min_len."""
-    toks = idx.tokens
-    for i in range(bisect_left(idx.starts, start), len(toks)):     # tokens from start on (not all: linear)
-        w, s, e = toks[i]
-        if s >= end:
-            break
+def _plain_nouns(start: int, end: int, toks, lex: dict, min_len: int = 1) -> bool:
+    """True when the tokens inside text[start:end] hold no verb, no person's name, and none shorter than min_len."""
+    pos = start
+    if pos < end and toks.at(pos)[1] < start:
+        pos = toks.at(pos)[2]                 # the token holding start began before it: not inside
+    while pos < end:
+        w, s, e = toks.at(pos)
         if e <= end:
             tag = lex["tags"].get(w, "")
             if tag[:1] == "v" and w not in lex["name_verbs"] or tag[:2] == "nr" or len(w) < min_len:
                 return False
+        pos = e
     return True
 
 
-def _all_common(text: str, start: int, end: int, idx: TokenIndex, lex: dict) -> bool:
+def _all_common(text: str, start: int, end: int, toks, lex: dict) -> bool:
     """True when text[start:end], cut at token boundaries and without suffixes, is frequent words only
     (保险|公司, 航空|公司: kinds of company; 微软|公司, 携程|集团: names)."""
-    toks, i = idx.tokens, max(0, bisect_right(idx.starts, start) - 1)     # the token holding start
     pieces = []
-    while i < len(toks) and toks[i][1] < end:
-        w, s, e = toks[i]
-        if e > start:
-            pieces.append(text[max(s, start):min(e, end)])
-        i += 1
+    pos = toks.at(start)[1] if start < len(text) else start      # from the token holding start
+    while pos < end:
+        w, s, e = toks.at(pos)
+        pieces.append(text[max(s, start):min(e, end)])
+        pos = e
     pieces = [_without_suffix(p, lex) for p in pieces]
     pieces = [p for p in pieces if p]
     return bool(pieces) and all((lex["freq"].get(p) or 0) >= COMMON_FREQ for p in pieces)

@@ -7,11 +7,11 @@ Tokenizer per process (loading takes about a second), never jieba's global.
 from __future__ import annotations
 
 import logging
+from bisect import bisect_right
 from functools import lru_cache
 from pathlib import Path
 
 import jieba
-import regex
 
 jieba.setLogLevel(logging.WARNING)
 
@@ -29,35 +29,90 @@ def tokenizer(user_dict: str | None, extra_words: tuple[str, ...] = ()) -> jieba
     return tk
 
 
-# jieba cuts a text into blocks of these characters and segments each block on its
-# own; its HMM (finalseg.viterbi) copies a path list per character, so it is
-# quadratic in a block's length. Real text has punctuation every few dozen
-# characters; a longer block (50,000 x 亿, a 20,000-digit number) is cut into
-# pieces of MAX_BLOCK characters, segmented one by one.
+# jieba cuts a text into blocks of these characters (its own `re_han_default`) and
+# segments each block on its own: a block's tokens do not depend on the text around
+# it. Every other character is a token by itself ("\r\n" is one token).
+BLOCK = jieba.re_han_default
+# jieba's HMM (finalseg.viterbi) copies a path list per character, so it is quadratic
+# in a block's length. Real text has punctuation every few dozen characters; a longer
+# block (50,000 x 亿, a 20,000-digit number) is cut into pieces of MAX_BLOCK
+# characters, segmented one by one.
 MAX_BLOCK = 500
-LONG_BLOCK = regex.compile(r"[\u4E00-\u9FD5a-zA-Z0-9+#&\._%\-]{" + str(MAX_BLOCK + 1) + ",}")
+
+
+class Tokens:
+    """jieba's tokens of one text, each block segmented the first time a token in it is asked for.
+
+    Only the organisation rules read tokens, and only around their suffixes:
+    segmenting just those blocks gives the same tokens as segmenting the whole
+    text (blocks are independent) at about half the cost. `all()` gives every
+    token, as `jieba.Tokenizer.tokenize` would.
+    """
+
+    def __init__(self, text: str, tk: jieba.Tokenizer):
+        self.text = text
+        self._tk = tk
+        self._block_starts: list[int] = []
+        self._block_ends: list[int] = []
+        for m in BLOCK.finditer(text):
+            for a in range(m.start(), m.end(), MAX_BLOCK):
+                self._block_starts.append(a)
+                self._block_ends.append(min(a + MAX_BLOCK, m.end()))
+        self._segmented: dict[int, tuple[list[int], list[tuple[str, int, int]]]] = {}
+
+    def _block(self, b: int) -> tuple[list[int], list[tuple[str, int, int]]]:
+        """(token starts, tokens) of block b, segmented once."""
+        hit = self._segmented.get(b)
+        if hit is None:
+            a = self._block_starts[b]
+            toks = [(w, s + a, e + a) for w, s, e in
+                    self._tk.tokenize(self.text[a:self._block_ends[b]], HMM=True)]
+            hit = self._segmented[b] = ([s for _, s, _ in toks], toks)
+        return hit
+
+    def at(self, pos: int) -> tuple[str, int, int]:
+        """(word, start, end) of the token holding position pos (0 <= pos < len(text))."""
+        b = bisect_right(self._block_starts, pos) - 1
+        if b >= 0 and pos < self._block_ends[b]:
+            starts, toks = self._block(b)
+            return toks[bisect_right(starts, pos) - 1]
+        text = self.text
+        if text[pos] == "\r" and text[pos + 1:pos + 2] == "\n":
+            return ("\r\n", pos, pos + 2)
+        if text[pos] == "\n" and pos > 0 and text[pos - 1] == "\r":
+            return ("\r\n", pos - 1, pos + 1)
+        return (text[pos], pos, pos + 1)
+
+    def before(self, tok: tuple[str, int, int]) -> tuple[str, int, int] | None:
+        """The token just before tok, None at the start of the text."""
+        return self.at(tok[1] - 1) if tok[1] > 0 else None
+
+    def starts_at(self, pos: int) -> bool:
+        """True when a token starts at pos (or pos is the end of the text)."""
+        return pos >= len(self.text) or self.at(pos)[1] == pos
+
+    def ends_at(self, pos: int) -> bool:
+        """True when a token ends at pos (or pos is 0)."""
+        return pos <= 0 or self.at(pos - 1)[2] == pos
+
+    def all(self) -> list[tuple[str, int, int]]:
+        """Every token, in order, covering the text exactly."""
+        out, pos = [], 0
+        while pos < len(self.text):
+            tok = self.at(pos)
+            out.append(tok)
+            pos = tok[2]
+        return out
+
+
+def lazy_tokens(text: str, user_dict: str | None, extra_words: tuple[str, ...] = ()) -> Tokens:
+    """The tokens of text, segmented on demand (see Tokens)."""
+    return Tokens(text, tokenizer(user_dict, extra_words))
 
 
 def tokens(text: str, user_dict: str | None, extra_words: tuple[str, ...] = ()) -> list[tuple[str, int, int]]:
     """(word, start, end) for every token of text, in order, covering it exactly."""
-    tk = tokenizer(user_dict, extra_words)
-    if not LONG_BLOCK.search(text):
-        return list(tk.tokenize(text, HMM=True))
-    out: list[tuple[str, int, int]] = []
-
-    def add(piece: str, offset: int) -> None:
-        out.extend((w, s + offset, e + offset) for w, s, e in tk.tokenize(piece, HMM=True))
-
-    pos = 0
-    for m in LONG_BLOCK.finditer(text):      # starts where jieba's block starts (the match is greedy)
-        if m.start() > pos:
-            add(text[pos:m.start()], pos)
-        for a in range(m.start(), m.end(), MAX_BLOCK):
-            add(text[a:min(a + MAX_BLOCK, m.end())], a)
-        pos = m.end()
-    if pos < len(text):
-        add(text[pos:], pos)
-    return out
+    return lazy_tokens(text, user_dict, extra_words).all()
 
 
 def boundaries(toks: list[tuple[str, int, int]]) -> set[int]:

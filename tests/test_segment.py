@@ -1,0 +1,79 @@
+"""Lazy segmentation (segment.Tokens) gives exactly jieba's tokens.
+
+The pipeline segments a block only when the organisation rules ask for a
+token in it. That is a speed-up only if it changes nothing: every token
+`Tokens.at` returns must be the token `jieba.Tokenizer.tokenize` gives for the
+whole text, whatever the text (Han runs, Latin and digits, punctuation,
+whitespace, CRLF, very long blocks), and in whatever order it is asked.
+"""
+from __future__ import annotations
+
+import random
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from pipeline import segment
+from pipeline.read import read_file
+
+from tests.helpers import corpus_articles, rules
+
+PIECES = ["兰州大学", "甘肃省人民政府", "创新", "，", "。", "\n", "\r\n", " ", "\t", "8573.9", "万元", "%",
+          "AI", "(", ")", "网易(兰州)", "第940医院", "·", "—", "和", "亿", "有限公司", "abc-12_x", "“", "”"]
+
+
+def jieba_tokens(text: str) -> list[tuple[str, int, int]]:
+    """The reference: jieba's own tokenize over the whole text."""
+    r = rules()
+    return list(segment.tokenizer(str(r.dir / "jieba_user.dict"), r.segment_words).tokenize(text, HMM=True))
+
+
+def lazy(text: str) -> segment.Tokens:
+    r = rules()
+    return segment.lazy_tokens(text, str(r.dir / "jieba_user.dict"), r.segment_words)
+
+
+def check(text: str, order: list[int], ref: list[tuple[str, int, int]] | None = None) -> None:
+    ref = ref if ref is not None else jieba_tokens(text)
+    holder = {p: t for t in ref for p in range(t[1], t[2])}
+    toks = lazy(text)
+    for pos in order:                          # random order: blocks segmented in any order
+        assert toks.at(pos) == holder[pos], (text, pos)
+    assert toks.all() == ref
+    for w, s, e in ref:
+        assert toks.starts_at(s) and toks.ends_at(e)
+        assert toks.before((w, s, e)) == (holder[s - 1] if s > 0 else None)
+    inner = [p for w, s, e in ref for p in range(s + 1, e)]
+    assert not any(toks.starts_at(p) or toks.ends_at(p) for p in inner)
+
+
+def test_corpus_texts_tokens_identical():
+    for path in corpus_articles():
+        text = read_file(path).text
+        order = list(range(len(text)))
+        random.Random(path.name).shuffle(order)
+        check(text, order)
+
+
+def test_long_block_cut_into_pieces_of_max_block():
+    """A block over MAX_BLOCK characters is segmented in pieces of MAX_BLOCK (jieba's HMM is quadratic)."""
+    assert segment.MAX_BLOCK == 500
+    text = "兰州" + "亿" * 1203 + "，" + "1" * 777 + "有限公司"
+    cuts = [0, 500, 1000, 1205, 1206, 1706, len(text)]      # "兰州亿…" is one block of 1205, "1…公司" one of 781
+    ref = [(w, s + a, e + a) for a, b in zip(cuts, cuts[1:]) for w, s, e in jieba_tokens(text[a:b])]
+    check(text, list(range(len(text)))[::-1], ref)
+
+
+def test_untouched_blocks_are_not_segmented():
+    toks = lazy("甘肃省人民政府，兰州大学。创新驱动发展")
+    assert toks.at(9)[0] == "兰州大学"
+    assert len(toks._segmented) == 1
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.sampled_from(PIECES), max_size=40), st.randoms(use_true_random=False))
+def test_any_text_tokens_identical(pieces, rnd):
+    text = "".join(pieces)
+    order = list(range(len(text)))
+    rnd.shuffle(order)
+    check(text, order)
