@@ -52,7 +52,7 @@ def _lexicon(rules) -> dict:
         "anchors": set(rules.words("place")) | set(rules.words("org_head")) | set(rules.words("org_anchor"))
         | set(rules.words("org_gazetteer")),
         "heads": set(rules.words("org_head")),
-        "heads_longest_first": sorted(set(rules.words("org_head")), key=len, reverse=True),
+        "head_lengths": sorted({len(w) for w in rules.words("org_head")}, reverse=True),
         "places": set(rules.words("place")),
         "gazetteer_set": set(rules.words("org_gazetteer")),
         "anchor_set": set(rules.words("org_anchor")),
@@ -120,15 +120,23 @@ def _cuts(word: str, lex: dict) -> bool:
 
 
 def _anchor_in(text: str, start: int, end: int, lex: dict, kinds=("anchors",)) -> int | None:
-    """Leftmost position in [start, end) where a word (2+ characters) of the given sets starts."""
-    key = ("pattern",) + tuple(kinds)
-    pattern = lex.get(key)
-    if pattern is None:
-        words = {w for k in kinds for w in lex[k] if len(w) >= 2}
-        pattern = lex[key] = regex.compile("|".join(regex.escape(w) for w in sorted(words, key=len, reverse=True))
-                                           or "(?!)")
-    m = pattern.search(text, start, end)
-    return m.start() if m else None
+    """Leftmost position in [start, end) where a word (2+ characters) of the given sets starts and ends.
+
+    The words are indexed by their first two characters (built once per lexicon and
+    `kinds`), so a position costs one dict lookup: several times faster than a regex
+    alternation of the 3,000 place names.
+    """
+    key = ("by_first_two",) + tuple(kinds)
+    index = lex.get(key)
+    if index is None:
+        index = lex[key] = {}
+        for w in {w for k in kinds for w in lex[k] if len(w) >= 2}:
+            index.setdefault(w[:2], set()).add(w)
+    for p in range(start, end - 1):
+        words = index.get(text[p:p + 2])
+        if words is not None and any(p + len(w) <= end and text.startswith(w, p) for w in words):
+            return p
+    return None
 
 
 def walk_left(text: str, suffix_start: int, toks, lex: dict) -> tuple[int, int]:
@@ -290,9 +298,9 @@ def _generic(name: str, lex: dict) -> bool:
 
 def _without_head(name: str, lex: dict) -> str:
     """The name less the longest head it starts with (国家重点实验室 -> 重点实验室)."""
-    for h in lex["heads_longest_first"]:
-        if name.startswith(h):
-            return name[len(h):]
+    for n in lex["head_lengths"]:
+        if name[:n] in lex["heads"]:
+            return name[n:]
     return name
 
 
