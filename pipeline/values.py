@@ -36,11 +36,9 @@ class Context:
     article_year: int | None = None
 
 
-def _g(m, name: str) -> str:
-    try:
-        return m.group(name) or ""
-    except IndexError:
-        return ""
+def groups(m) -> dict[str, str]:
+    """The match's named groups, "" for those that did not take part (and for any other name via .get)."""
+    return {k: v or "" for k, v in m.groupdict().items()}
 
 
 def _number(text: str) -> Decimal:
@@ -67,12 +65,12 @@ def _carried_scale(lower: Decimal, upper_text: str, upper: Decimal) -> Decimal:
     return Decimal(1)
 
 
-def qualifier(m, ctx: Context, pre="qpre", mids=("qmid", "qmid2"), post="qpost", lists=("qualifier_pre",
+def qualifier(g: dict[str, str], ctx: Context, pre="qpre", mids=("qmid", "qmid2"), post="qpost", lists=("qualifier_pre",
               "qualifier_mid", "qualifier_post")) -> str:
     """The mention's qualifier: every qualifier word found, the first of qualifier_order wins."""
     found = set()
     for group, lst in ((pre, lists[0]), *((g, lists[1]) for g in mids), (post, lists[2])):
-        word = _g(m, group)
+        word = g.get(group, "")
         if word:
             q = ctx.qualifiers.get(lst, {}).get(word)
             if q:
@@ -85,8 +83,9 @@ def qualifier(m, ctx: Context, pre="qpre", mids=("qmid", "qmid2"), post="qpost",
 
 def numeric(rule, m, ctx: Context) -> dict:
     """amount, count, percent, quantity: value (x scale), value_max, unit, qualifier."""
-    num, num2 = _g(m, "num"), _g(m, "num2")
-    scale, scale2 = _g(m, "scale"), _g(m, "scale2")
+    g = groups(m)
+    num, num2 = g.get("num", ""), g.get("num2", "")
+    scale, scale2 = g.get("scale", ""), g.get("scale2", "")
     value = _number(num) * SCALES.get(scale, 1)
     value_max = ""
     if num2:
@@ -99,7 +98,7 @@ def numeric(rule, m, ctx: Context) -> dict:
             raise Drop(f"range {num}..{num2} does not increase")
         value_max = format_decimal(upper)
     # sub-units of money: 五元三毛 (角/毛 x 0.1), 一角七分 (分 x 0.01), 两美元又三美分 (x 0.01)
-    jiao, fen, cents = _g(m, "jiao"), _g(m, "fen"), _g(m, "cents")
+    jiao, fen, cents = g.get("jiao", ""), g.get("fen", ""), g.get("cents", "")
     if jiao:
         value += _small(jiao) * Decimal("0.1")
     if fen:
@@ -109,11 +108,11 @@ def numeric(rule, m, ctx: Context) -> dict:
         if not 0 < c < 100:
             raise Drop(f"{cents!r} cents is not below 100")
         value += c * Decimal("0.01")
-    unit = rule.unit or _g(m, "unit")
+    unit = rule.unit or g.get("unit", "")
     if rule.kind == "amount":
         unit = ctx.currency.get(unit, unit)
     return {"value": format_decimal(value), "value_max": value_max, "unit": unit,
-            "qualifier": rule.qualifier or qualifier(m, ctx)}
+            "qualifier": rule.qualifier or qualifier(g, ctx)}
 
 
 def _small(text: str) -> int:
@@ -170,22 +169,23 @@ def _iso(y: int | None, mo: int | None, d: int | None) -> str:
 
 def date(rule, m, ctx: Context) -> dict:
     """date: ISO partial value, value_max for ranges, since/until."""
-    y = _g(m, "y") or _g(m, "y_")
+    g = groups(m)
+    y = g.get("y", "") or g.get("y_", "")
     year = _year(y) if y else None
-    rel = _g(m, "rel")
+    rel = g.get("rel", "")
     if rel:
         if ctx.article_year is None:
             raise Drop(f"{rel!r} needs the article's year (no dated dateline)")
         year = ctx.article_year + int(ctx.relative_year.get(rel, "0"))
-    if year is None and not (_g(m, "m") or _g(m, "m_")):
+    if year is None and not (g.get("m", "") or g.get("m_", "")):
         raise Drop("no year")
-    mo = _g(m, "m") or _g(m, "m_")
-    d = _g(m, "d") or _g(m, "d_")
+    mo = g.get("m", "") or g.get("m_", "")
+    d = g.get("d", "") or g.get("d_", "")
     month = _small(mo) if mo else None
     day = _small(d) if d else None
     if year is None and day is not None and ctx.article_year is not None:
         year = ctx.article_year
-    q, q2, h = _g(m, "q"), _g(m, "q2"), _g(m, "h")
+    q, q2, h = g.get("q", ""), g.get("q2", ""), g.get("h", "")
     value_max = ""
     if q:
         value = f"{year:04d}-Q{_small(q)}"
@@ -195,7 +195,7 @@ def date(rule, m, ctx: Context) -> dict:
         value = f"{year:04d}-H{1 if h == '上' else 2}"
     else:
         value = _iso(year, month, day)
-    y2, m2, d2 = _g(m, "y2"), _g(m, "m2"), _g(m, "d2")
+    y2, m2, d2 = g.get("y2", ""), g.get("m2", ""), g.get("d2", "")
     if y2 or m2 or d2:
         year2 = _year(y2) if y2 else year
         month2 = _small(m2) if m2 else (month if d2 else None)
@@ -203,7 +203,7 @@ def date(rule, m, ctx: Context) -> dict:
         value_max = _iso(year2, month2, day2)
         if value_max <= value if not value.startswith("--") else value_max <= value:
             raise Drop(f"range {value}..{value_max} does not increase")
-    word_pre, word_post = _g(m, "dqpre"), _g(m, "dqpost")
+    word_pre, word_post = g.get("dqpre", ""), g.get("dqpost", "")
     qual = (ctx.qualifiers.get("date_qualifier_post", {}).get(word_post)
             or ctx.qualifiers.get("date_qualifier_pre", {}).get(word_pre) or "")
     return {"value": value, "value_max": value_max, "unit": "", "qualifier": rule.qualifier or qual}

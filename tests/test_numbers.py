@@ -5,6 +5,8 @@ from decimal import Decimal
 
 import pytest
 import regex
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pipeline.numbers import (CN_DIGITS, NUMBER_PATTERN, SCALE_PATTERN, format_decimal, has_scale,
                               parse_number, scale_of, split_scale)
@@ -129,3 +131,13 @@ def test_global_context_untouched():
     before = decimal.getcontext().prec
     parse_number('9' * 5000)
     assert decimal.getcontext().prec == before
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.from_regex(r"[0-9]{1,40}(\.[0-9]{1,40})?", fullmatch=True))
+def test_plain_numbers_fast_path_equals_the_general_parse(text):
+    """parse_number reads plain ASCII numbers directly; the general tokeniser must agree."""
+    import decimal
+    from pipeline.numbers import _evaluate
+    with decimal.localcontext(prec=12 * len(text) + 40, Emax=decimal.MAX_EMAX, Emin=decimal.MIN_EMIN):
+        assert parse_number(text) == _evaluate(text)
