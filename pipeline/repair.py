@@ -142,6 +142,17 @@ def _word_cover(window: str) -> list[float]:
     return cover
 
 
+def _cover_at(window: str, i: int) -> float:
+    """_word_cover(window)[i], computed from the words through position i only."""
+    t2s, words = _t2s_chars(), _jieba_tables()[1]
+    simp = "".join(t2s.get(c, c) for c in window)
+    best = 0.0
+    for a in range(max(0, i - 3), i + 1):
+        for n in range(max(2, i - a + 1), min(4, len(simp) - a) + 1):
+            best = max(best, words.get(simp[a:a + n], 0.0))
+    return best
+
+
 def _repair_run(run: str, left: str, right: str) -> str | None:
     """Original text of a damaged run (the text after ``?``), or None if implausible.
 
@@ -169,7 +180,7 @@ def _repair_run(run: str, left: str, right: str) -> str | None:
 
     def rank(x: str) -> tuple[float, float]:
         """(best word through x in context, x's own frequency) for an ideograph."""
-        return _word_cover(left + x + rest + right)[len(left)], _score(x)
+        return _cover_at(left + x + rest + right, len(left)), _score(x)
 
     ideographs = [x for x in firsts if x not in PUNCT and _score(x) > -math.inf]
     best = max(ideographs, key=rank, default=None)

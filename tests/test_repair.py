@@ -2,6 +2,8 @@
 import time
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pipeline.align import Edit
 from pipeline.repair import ASCIIFIED, CANDIDATE_RE, MAX_RUN, find_gbk_shift_damage
@@ -193,3 +195,14 @@ def test_large_text_is_fast():
     t0 = time.perf_counter()
     assert find_gbk_shift_damage(text) == []
     assert time.perf_counter() - t0 < 10
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet="的一是在不了有和人這中大為上個國我以要他時來用們生到作地於出就分對成會可主發年動同"
+                        "工也能下過子說產種面而方後多定行學法所民得經十三之進著等部度家電力，。、", min_size=1, max_size=14),
+       st.data())
+def test_cover_at_is_word_cover_at_that_position(window, data):
+    """The repair ranks candidates with _cover_at, the one position of _word_cover it needs."""
+    from pipeline.repair import _cover_at, _word_cover
+    i = data.draw(st.integers(0, len(window) - 1))
+    assert _cover_at(window, i) == _word_cover(window)[i]
