@@ -14,8 +14,9 @@ small share of the work however many workers feed it.
 An engine is started lazily, on the first task, so a run where every article
 comes from the cache never loads jieba or starts a worker. `submit(tasks)`
 returns a future-like object whose `result()` is the list of Rendered
-results in task order (packed into bytes by worker processes); the caller keeps the futures in order, so output
-order never depends on which worker finishes first.
+results in task order (packed into bytes by worker processes when there is a
+cache); the caller keeps the futures in order, so output order never depends
+on which worker finishes first.
 """
 from __future__ import annotations
 
@@ -118,15 +119,19 @@ def _init_worker(rules: Rules) -> None:
     _WORKER_RULES = rules
 
 
-def _work(tasks: list[Task]) -> list[bytes]:
-    return process_tasks_packed(tasks, _WORKER_RULES)
+def _work(tasks: list[Task], packed: bool) -> list:
+    return process_tasks_packed(tasks, _WORKER_RULES) if packed else process_tasks(tasks, _WORKER_RULES)
 
 
 class ProcessEngine:
-    """`n_jobs` worker processes, each with the rules (inherited, not re-read) and its own jieba."""
+    """`n_jobs` worker processes, each with the rules (inherited, not re-read) and its own jieba.
 
-    def __init__(self, rules: Rules, n_jobs: int):
-        self.rules, self.n_jobs = rules, n_jobs
+    packed: workers send results packed for the cache (cache.pack, compressed); without a
+    cache they send them as they are (compressing only to decompress would cost CPU).
+    """
+
+    def __init__(self, rules: Rules, n_jobs: int, packed: bool = True):
+        self.rules, self.n_jobs, self.packed = rules, n_jobs, packed
         self.name = f"local, {n_jobs} worker processes"
         self.capacity = n_jobs
         self._pool = None
@@ -139,7 +144,7 @@ class ProcessEngine:
             ctx = mp.get_context("fork" if sys.platform.startswith("linux") else "spawn")
             self._pool = ProcessPoolExecutor(self.n_jobs, mp_context=ctx, initializer=_init_worker,
                                              initargs=(self.rules,))
-        return self._pool.submit(_work, tasks)
+        return self._pool.submit(_work, tasks, self.packed)
 
     def close(self, cancel: bool = False) -> None:
         if self._pool is not None:
@@ -247,9 +252,11 @@ class DaskEngine:
             self._cluster = None
 
 
-def make_engine(rules: Rules, n_jobs: int = 1, engine: str = "local", scheduler: str | None = None):
+def make_engine(rules: Rules, n_jobs: int = 1, engine: str = "local", scheduler: str | None = None,
+                packed: bool = True):
+    """packed: local workers send results packed for the cache (pass False when there is none)."""
     if engine == "dask":
         return DaskEngine(rules, scheduler, n_jobs)
     if engine != "local":
         raise ValueError(f"unknown engine {engine!r} (local or dask)")
-    return InlineEngine(rules) if n_jobs <= 1 else ProcessEngine(rules, n_jobs)
+    return InlineEngine(rules) if n_jobs <= 1 else ProcessEngine(rules, n_jobs, packed)

@@ -255,7 +255,8 @@ def run(inputs: list[Path], out_dir: Path, rules: Rules | None = None, n_jobs: i
     summary = Summary(rows=Counter())
     stats = Stats()
     n_jobs = max(1, n_jobs)
-    eng = make_engine(rules, min(n_jobs, max(1, len(jobs))) if engine == "local" else n_jobs, engine, scheduler)
+    eng = make_engine(rules, min(n_jobs, max(1, len(jobs))) if engine == "local" else n_jobs, engine, scheduler,
+                      packed=cache)
     store = Cache(out_dir / CACHE_DIR, env_key(rules.digest)) if cache else None
     ex = CsvStream(out_dir / "extractions.csv", EXTRACTION_COLUMNS)
     art = CsvStream(out_dir / "articles.csv", ARTICLE_COLUMNS)
