@@ -30,6 +30,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import importlib.metadata
+import json
 import os
 import pickle
 import sqlite3
@@ -120,8 +121,32 @@ class Cache:
         # clean/<article>.txt as this cache last wrote or checked it: size, mtime and hash of its bytes
         db.execute("CREATE TABLE IF NOT EXISTS clean_files (article TEXT PRIMARY KEY, size INTEGER NOT NULL, "
                    "mtime_ns INTEGER NOT NULL, content TEXT NOT NULL)")
+        # the outputs the last complete run wrote (run.up_to_date): one row, JSON
+        db.execute("CREATE TABLE IF NOT EXISTS outputs (id INTEGER PRIMARY KEY CHECK (id = 0), state TEXT NOT NULL)")
         db.commit()
         return db
+
+    def outputs_state(self) -> dict | None:
+        """What the last complete run recorded about its outputs, if made with this env."""
+        row = self._db.execute("SELECT state FROM outputs WHERE id = 0").fetchone()
+        if row is None:
+            return None
+        try:
+            state = json.loads(row[0])
+        except ValueError:
+            return None
+        return state if isinstance(state, dict) and state.get("env") == self.env else None
+
+    def set_outputs_state(self, state: dict | None) -> None:
+        """Record (or, with None, forget) the outputs of a complete run; committed at once."""
+        self._db.execute("DELETE FROM outputs")
+        if state is not None:
+            self._db.execute("INSERT INTO outputs VALUES (0, ?)", (json.dumps({"env": self.env, **state}),))
+        self._db.commit()
+
+    def clean_file_stats(self) -> dict[str, tuple[int, int]]:
+        """(size, mtime_ns) of every clean text recorded, by article."""
+        return {a: (size, mtime) for a, size, mtime in self._db.execute("SELECT article, size, mtime_ns FROM clean_files")}
 
     def clean_file_known(self, article: str, size: int, mtime_ns: int, content: str) -> bool:
         """True when clean/<article>.txt was recorded with this size and mtime, holding bytes of this hash."""

@@ -15,6 +15,7 @@ engine, the number of jobs or the cache.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import os
 import sys
@@ -81,6 +82,82 @@ def discover(inputs: list[Path]) -> tuple[list[Job], list[ArticleResult]]:
 class Stats:
     cached: int = 0       # served from the cache
     processed: int = 0    # run through the stages
+    inputs: object = None  # hashlib object over every job's content key, in job order (inputs_key)
+
+
+def content_key(job: Job) -> tuple[bytes | None, str]:
+    """(the file's bytes or None, the key of what was read: its hash, or the read error)."""
+    try:
+        data = read_bytes(job.path)
+    except ReadError as e:
+        return None, "error:" + str(e)
+    return data, content_hash(data)
+
+
+def _digest():
+    return hashlib.blake2b(digest_size=16)
+
+
+def _feed(h, *parts: str) -> None:
+    h.update("\0".join(parts).encode("utf-8", "surrogatepass") + b"\n")
+
+
+def jobs_key(jobs: list[Job], errors: list[ArticleResult]) -> str:
+    """Key of the list of inputs: article ids, paths, and the error rows of inputs not found."""
+    h = _digest()
+    for j in jobs:
+        _feed(h, j.article, readable_path(j.path))
+    for e in errors:
+        _feed(h, "!", e.article, e.error)
+    return h.hexdigest()
+
+
+def inputs_key(jobs: list[Job]) -> tuple[str, int]:
+    """(key of what every job's file holds now, number of files that cannot be read): reads and
+    hashes them all, as a run does."""
+    h, unreadable = _digest(), 0
+    for job in jobs:
+        data, key = content_key(job)
+        unreadable += data is None
+        _feed(h, job.article, key)
+    return h.hexdigest(), unreadable
+
+
+OUTPUT_FILES = ("extractions.csv", "articles.csv")
+
+
+def file_stats(out_dir: Path) -> dict[str, list[int]]:
+    """[size, mtime_ns] of the output CSVs (empty if one is missing)."""
+    try:
+        return {name: [st.st_size, st.st_mtime_ns] for name in OUTPUT_FILES for st in [(out_dir / name).stat()]}
+    except OSError:
+        return {}
+
+
+def up_to_date(out_dir: Path, store: Cache, jobs: list[Job], jkey: str) -> Summary | None:
+    """The summary of the last complete run, when its outputs still hold exactly what this run would write.
+
+    That is: same rules and code (the cache's env), same inputs (ids, paths,
+    and bytes of every file, all read and hashed), output CSVs and clean texts
+    untouched since that run wrote them (size and modification time, so a
+    CSV saved from a spreadsheet or a deleted clean text is written again).
+    Then nothing needs writing: an unchanged daily re-run only reads its inputs.
+    """
+    state = store.outputs_state()
+    if state is None or state.get("jobs") != jkey or state.get("files") != file_stats(out_dir):
+        return None
+    for article, (size, mtime_ns) in store.clean_file_stats().items():
+        try:
+            st = (out_dir / "clean" / f"{article}.txt").stat()
+        except OSError:
+            return None
+        if (st.st_size, st.st_mtime_ns) != (size, mtime_ns):
+            return None
+    key, unreadable = inputs_key(jobs)
+    if key != state.get("inputs"):
+        return None
+    return Summary(articles=state["articles"], errors=state["errors"], rows=Counter(state["rows"]),
+                   cached=len(jobs) - unreadable, processed=unreadable)
 
 
 def ordered_results(jobs: list[Job], rules: Rules, engine, cache: Cache | None = None, force: bool = False,
@@ -119,15 +196,16 @@ def ordered_results(jobs: list[Job], rules: Rules, engine, cache: Cache | None =
         return out
 
     for job in jobs:
-        try:
-            # what process_file reads: never blocks on a FIFO, refuses folders, devices, giant files
-            data = read_bytes(job.path)
-        except ReadError as e:             # the error row process_file would give
+        # what process_file reads: never blocks on a FIFO, refuses folders, devices, giant files
+        data, content = content_key(job)
+        if stats.inputs is not None:
+            _feed(stats.inputs, job.article, content)
+        if data is None:                   # the error row process_file would give
             submit()
             stats.processed += 1
-            slots.append(("done", [(job, render(ArticleResult(job.article, status="error", error=str(e))))]))
+            slots.append(("done", [(job, render(ArticleResult(job.article, status="error",
+                                                              error=content[len("error:"):])))]))
         else:
-            content = content_hash(data)
             hit = (cache.get(job.article, readable_path(job.path), content)
                    if cache is not None and not force else None)
             if hit is not None:
@@ -252,12 +330,22 @@ def run(inputs: list[Path], out_dir: Path, rules: Rules | None = None, n_jobs: i
     jobs, errors = discover(inputs)
     errors.sort(key=lambda r: r.article)          # stable, like the sort of all rows before
     out_dir.mkdir(parents=True, exist_ok=True)
+    store = Cache(out_dir / CACHE_DIR, env_key(rules.digest)) if cache else None
+    jkey = jobs_key(jobs, errors)
+    if store is not None and not force:
+        done = up_to_date(out_dir, store, jobs, jkey)
+        if done is not None:
+            store.close()
+            sweep_temp_files(out_dir, older_than=started)
+            done.seconds = time.perf_counter() - t0
+            return done
+    if store is not None:
+        store.set_outputs_state(None)       # until this run completes, the outputs are not vouched for
     summary = Summary(rows=Counter())
-    stats = Stats()
+    stats = Stats(inputs=_digest())
     n_jobs = max(1, n_jobs)
     eng = make_engine(rules, min(n_jobs, max(1, len(jobs))) if engine == "local" else n_jobs, engine, scheduler,
                       packed=cache)
-    store = Cache(out_dir / CACHE_DIR, env_key(rules.digest)) if cache else None
     ex = CsvStream(out_dir / "extractions.csv", EXTRACTION_COLUMNS)
     art = CsvStream(out_dir / "articles.csv", ARTICLE_COLUMNS)
     bar = None
@@ -292,6 +380,9 @@ def run(inputs: list[Path], out_dir: Path, rules: Rules | None = None, n_jobs: i
         ex.commit()
         art.commit()
         complete = True
+        if store is not None:
+            store.set_outputs_state({"jobs": jkey, "inputs": stats.inputs.hexdigest(), "files": file_stats(out_dir),
+                                     "articles": summary.articles, "errors": summary.errors, "rows": dict(rows)})
         sweep_temp_files(out_dir, older_than=started)   # what killed runs left behind
     finally:
         if bar:

@@ -12,16 +12,20 @@ from functools import lru_cache
 from math import log
 from pathlib import Path
 
-import jieba
-from jieba import finalseg
 
-jieba.setLogLevel(logging.WARNING)
+
+@lru_cache(maxsize=1)
+def _jieba():
+    """jieba, imported when first needed: a run served from the cache does without its 70 ms."""
+    import jieba
+    jieba.setLogLevel(logging.WARNING)
+    return jieba
 
 
 @lru_cache(maxsize=4)
-def tokenizer(user_dict: str | None, extra_words: tuple[str, ...] = ()) -> jieba.Tokenizer:
+def tokenizer(user_dict: str | None, extra_words: tuple[str, ...] = ()) -> "jieba.Tokenizer":
     """A jieba Tokenizer with the user dictionary and extra words (names of the rules' lists) loaded."""
-    tk = jieba.Tokenizer()
+    tk = _jieba().Tokenizer()
     tk.initialize()
     if user_dict and Path(user_dict).exists():
         tk.load_userdict(user_dict)
@@ -31,10 +35,13 @@ def tokenizer(user_dict: str | None, extra_words: tuple[str, ...] = ()) -> jieba
     return tk
 
 
-# jieba cuts a text into blocks of these characters (its own `re_han_default`) and
-# segments each block on its own: a block's tokens do not depend on the text around
-# it. Every other character is a token by itself ("\r\n" is one token).
-BLOCK = jieba.re_han_default
+def block_pattern():
+    """jieba cuts a text into blocks of the characters of its `re_han_default` and
+    segments each block on its own: a block's tokens do not depend on the text around
+    it. Every other character is a token by itself ("\r\n" is one token)."""
+    return _jieba().re_han_default
+
+
 # jieba's HMM (finalseg.viterbi) copies a path list per character, so it is quadratic
 # in a block's length. Real text has punctuation every few dozen characters; a longer
 # block (50,000 x 亿, a 20,000-digit number) is cut into pieces of MAX_BLOCK
@@ -42,7 +49,7 @@ BLOCK = jieba.re_han_default
 MAX_BLOCK = 500
 
 
-def cut_block(tk: jieba.Tokenizer, block: str) -> list[str]:
+def cut_block(tk: "jieba.Tokenizer", block: str) -> list[str]:
     """The words of one block, exactly as jieba's `Tokenizer.cut(block, HMM=True)` gives them.
 
     jieba's own code (`get_DAG`, `calc`, `__cut_DAG`) in one pass, about 1.8x
@@ -98,6 +105,7 @@ def _flush(buf: str, freq: dict, words: list[str]) -> None:
     if len(buf) == 1:
         words.append(buf)
     elif not freq.get(buf):
+        from jieba import finalseg
         words.extend(finalseg.cut(buf))
     else:
         words.extend(buf)
@@ -112,12 +120,12 @@ class Tokens:
     token, as `jieba.Tokenizer.tokenize` would.
     """
 
-    def __init__(self, text: str, tk: jieba.Tokenizer):
+    def __init__(self, text: str, tk: "jieba.Tokenizer"):
         self.text = text
         self._tk = tk
         self._block_starts: list[int] = []
         self._block_ends: list[int] = []
-        for m in BLOCK.finditer(text):
+        for m in block_pattern().finditer(text):
             for a in range(m.start(), m.end(), MAX_BLOCK):
                 self._block_starts.append(a)
                 self._block_ends.append(min(a + MAX_BLOCK, m.end()))
@@ -197,7 +205,7 @@ def word_tags(user_dict: str | None) -> dict[str, str]:
 @lru_cache(maxsize=4)
 def _tags(user_dict: str | None) -> dict[str, str]:
     tags: dict[str, str] = {}
-    main = Path(jieba.__file__).parent / "dict.txt"
+    main = Path(_jieba().__file__).parent / "dict.txt"
     for path in (main, Path(user_dict) if user_dict else None):
         if path is None or not path.exists():
             continue

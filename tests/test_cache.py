@@ -6,6 +6,7 @@ processed), never through timing.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sqlite3
 import subprocess
@@ -157,6 +158,7 @@ def test_damaged_cache_is_recomputed(inputs, rules, tmp_path, capsys):
     db.execute("UPDATE results SET result = x'00ff' WHERE article = 'dev01'")
     db.commit()
     db.close()
+    os.utime(out / "extractions.csv")       # outputs no longer as recorded: the run rewrites them
     s = run([inputs], out, rules, n_jobs=1, progress=False)
     assert (s.cached, s.processed) == (N - 1, 1)
     for p in (out / CACHE_DIR).iterdir():
@@ -248,3 +250,81 @@ def test_clean_texts_are_put_back(inputs, rules, tmp_path):
     s = run([inputs], out, rules, n_jobs=1, progress=False)
     assert (s.cached, s.processed) == (N, 0)
     assert tree(out) == first
+
+
+# --- an unchanged re-run writes nothing ------------------------------------------------------
+
+class NoWriting:
+    """Fails the test if the run opens a CSV for writing."""
+
+    def __init__(self, path, columns):
+        raise AssertionError(f"rewrote {path.name} although nothing changed")
+
+
+def stamps(out: Path) -> dict[str, int]:
+    return {p.relative_to(out).as_posix(): p.stat().st_mtime_ns for p in sorted(out.rglob("*"))
+            if p.is_file() and ".cache" not in p.relative_to(out).parts}
+
+
+def test_unchanged_rerun_leaves_the_outputs_untouched(inputs, rules, tmp_path, monkeypatch):
+    """Same inputs, rules and code, outputs as the last run wrote them: nothing is processed or written."""
+    out = tmp_path / "out"
+    s1 = run([inputs], out, rules, n_jobs=1, progress=False)
+    before = stamps(out)
+    monkeypatch.setattr(run_mod, "make_engine", NoEngine)
+    monkeypatch.setattr(run_mod, "CsvStream", NoWriting)
+    monkeypatch.setattr(run_mod, "write_clean_if_changed", NoWriting)
+    s2 = run([inputs], out, rules, n_jobs=1, progress=False)
+    assert (s2.articles, s2.errors, s2.rows) == (s1.articles, s1.errors, s1.rows)
+    assert (s2.cached, s2.processed) == (N, 0)
+    assert s2.line().split(" errors")[0] == s1.line().split(" errors")[0].replace(
+        "17 articles", "17 articles (17 unchanged, from the cache)")
+    assert stamps(out) == before
+
+
+def _edit_csv(out, inputs):
+    (out / "extractions.csv").write_bytes(b"edited in a spreadsheet\n")
+
+
+def _delete_clean(out, inputs):
+    (out / "clean" / "dev01.txt").unlink()
+
+
+def _touch_clean(out, inputs):
+    p = out / "clean" / "dev02.txt"
+    p.write_bytes(p.read_bytes()[::-1])       # same size, other bytes, new mtime
+
+
+def _edit_input(out, inputs):
+    p = inputs / "dev03.txt"
+    p.write_bytes(p.read_bytes().replace("兰州".encode(), "蘭州".encode(), 1))
+
+
+def _add_input(out, inputs):
+    shutil.copy(inputs / "dev04.txt", inputs / "zz_new.txt")
+
+
+@pytest.mark.parametrize("change", [_edit_csv, _delete_clean, _touch_clean, _edit_input, _add_input])
+def test_outputs_rewritten_when_they_or_the_inputs_changed(change, inputs, rules, tmp_path):
+    out = tmp_path / "out"
+    run([inputs], out, rules, n_jobs=1, progress=False)
+    change(out, inputs)
+    run([inputs], out, rules, n_jobs=1, progress=False)
+    assert tree(out) == fresh(inputs, tmp_path / "fresh", rules)
+
+
+def test_force_and_changed_rules_rewrite(inputs, rules, tmp_path):
+    out = tmp_path / "out"
+    run([inputs], out, rules, n_jobs=1, progress=False)
+    (out / "extractions.csv").write_bytes(b"x")
+    os.utime(out / "extractions.csv", ns=(1, 1))
+    st = run_mod.file_stats(out)
+    with Cache(out / CACHE_DIR, env_key(rules.digest)) as c:     # pretend the CSV is as recorded
+        state = c.outputs_state()
+        c.set_outputs_state({**{k: v for k, v in state.items() if k != "env"}, "files": st})
+    s = run([inputs], out, rules, n_jobs=1, progress=False, force=True)
+    assert s.processed == N and tree(out) == fresh(inputs, tmp_path / "fresh", rules)
+    other = load_rules()
+    other.digest = "another-rules-digest"
+    s = run([inputs], out, other, n_jobs=1, progress=False)
+    assert s.processed == N

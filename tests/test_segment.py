@@ -89,5 +89,5 @@ HAN = "的一是在不了有和人这中大为上个国我以要他时来用们�
 def test_cut_block_words_are_jiebas(text):
     r = rules()
     tk = segment.tokenizer(str(r.dir / "jieba_user.dict"), r.segment_words)
-    for m in segment.BLOCK.finditer(text):
+    for m in segment.block_pattern().finditer(text):
         assert segment.cut_block(tk, m.group()) == list(tk.cut(m.group(), HMM=True))
