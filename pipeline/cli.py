@@ -48,8 +48,10 @@ def cmd_run(args) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 2
     if not args.no_report:
-        from .report import write_report
-        write_report(out, Path(args.gold) if args.gold else (DEFAULT_GOLDEN if DEFAULT_GOLDEN.is_dir() else None))
+        from .report import report_is_current, write_report
+        gold = Path(args.gold) if args.gold else (DEFAULT_GOLDEN if DEFAULT_GOLDEN.is_dir() else None)
+        if not (summary.unchanged and report_is_current(out, gold)):
+            write_report(out, gold)
     print(summary.line(), file=sys.stderr)
     return 1 if summary.errors else 0
 

@@ -205,6 +205,22 @@ def render(data: dict) -> str:
     return head + embed_json(data) + tail
 
 
+def report_is_current(out_dir: pathlib.Path, gold_dir: pathlib.Path | None) -> bool:
+    """True when out_dir/report.html is newer than everything it is built from: the CSVs (the run
+    that wrote them also wrote the clean texts), the golden files and this module with its template.
+    A re-run that changed no output then need not rebuild a page that takes seconds on a big archive."""
+    page = pathlib.Path(out_dir) / "report.html"
+    try:
+        built = page.stat().st_mtime_ns
+        sources = [pathlib.Path(out_dir) / "extractions.csv", pathlib.Path(out_dir) / "articles.csv",
+                   pathlib.Path(__file__), pathlib.Path(__file__).with_name("report_template.html")]
+        if gold_dir is not None and pathlib.Path(gold_dir).is_dir():
+            sources += [pathlib.Path(gold_dir), *pathlib.Path(gold_dir).iterdir()]
+        return all(p.stat().st_mtime_ns <= built for p in sources)
+    except OSError:
+        return False
+
+
 def write_report(out_dir: pathlib.Path, gold_dir: pathlib.Path | None = None,
                  dest: pathlib.Path | None = None) -> pathlib.Path:
     """Build out_dir/report.html (or dest) from the CSVs and clean texts in out_dir; return its path.

@@ -157,7 +157,7 @@ def up_to_date(out_dir: Path, store: Cache, jobs: list[Job], jkey: str) -> Summa
     if key != state.get("inputs"):
         return None
     return Summary(articles=state["articles"], errors=state["errors"], rows=Counter(state["rows"]),
-                   cached=len(jobs) - unreadable, processed=unreadable)
+                   cached=len(jobs) - unreadable, processed=unreadable, unchanged=True)
 
 
 def ordered_results(jobs: list[Job], rules: Rules, engine, cache: Cache | None = None, force: bool = False,
@@ -308,6 +308,7 @@ class Summary:
     seconds: float = 0.0
     cached: int = 0       # articles taken from the cache
     processed: int = 0    # articles run through the stages
+    unchanged: bool = False  # the outputs already held this result: nothing was written
 
     def line(self) -> str:
         kinds = ", ".join(f"{k} {self.rows.get(k, 0)}" for k in KINDS)

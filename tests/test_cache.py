@@ -328,3 +328,23 @@ def test_force_and_changed_rules_rewrite(inputs, rules, tmp_path):
     other.digest = "another-rules-digest"
     s = run([inputs], out, other, n_jobs=1, progress=False)
     assert s.processed == N
+
+
+def test_unchanged_rerun_keeps_a_current_report(inputs, tmp_path):
+    """`run` rebuilds report.html unless nothing changed: outputs, golden files, the report code."""
+    out, gold = tmp_path / "out", tmp_path / "gold"
+    shutil.copytree(ROOT / "tests" / "golden", gold)
+    args = ["run", str(inputs), "--out", str(out), "--quiet", "--jobs", "1", "--gold", str(gold)]
+    page = out / "report.html"
+    main(args)
+    built = page.stat().st_mtime_ns
+    main(args)
+    assert page.stat().st_mtime_ns == built                # nothing changed: the page is kept
+    later = built + 10**9
+    os.utime(gold / "dev01.csv", ns=(later, later))        # a golden file edited after the page
+    main(args)
+    assert page.stat().st_mtime_ns > built
+    rebuilt = page.stat().st_mtime_ns
+    (out / "extractions.csv").write_bytes((out / "extractions.csv").read_bytes())   # outputs touched
+    main(args)
+    assert page.stat().st_mtime_ns > rebuilt
