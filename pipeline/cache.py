@@ -144,6 +144,9 @@ class Cache:
             self._db.execute("INSERT INTO outputs VALUES (0, ?)", (json.dumps({"env": self.env, **state}),))
         self._db.commit()
 
+    def forget_clean_file(self, article: str) -> None:
+        self._db.execute("DELETE FROM clean_files WHERE article = ?", (article,))
+
     def clean_file_stats(self) -> dict[str, tuple[int, int]]:
         """(size, mtime_ns) of every clean text recorded, by article."""
         return {a: (size, mtime) for a, size, mtime in self._db.execute("SELECT article, size, mtime_ns FROM clean_files")}

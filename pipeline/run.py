@@ -300,6 +300,23 @@ def write_clean_if_changed(out_dir: Path, article: str, data: bytes, cache: Cach
     return True
 
 
+def remove_stale_clean_texts(out_dir: Path, store: Cache, keep: set[str]) -> None:
+    """Delete clean/<article>.txt of articles this run has no clean text for (input removed, or now
+    an error), as a fresh run would not have them: only files the cache recorded writing, unchanged
+    since (same size and modification time); a file someone else put there is left alone."""
+    for article, (size, mtime_ns) in store.clean_file_stats().items():
+        if article in keep:
+            continue
+        path = out_dir / "clean" / f"{article}.txt"
+        try:
+            st = path.stat()
+            if (st.st_size, st.st_mtime_ns) == (size, mtime_ns):
+                path.unlink()
+        except OSError:
+            pass
+        store.forget_clean_file(article)
+
+
 @dataclass
 class Summary:
     articles: int = 0
@@ -356,11 +373,13 @@ def run(inputs: list[Path], out_dir: Path, rules: Rules | None = None, n_jobs: i
     pending = deque(errors)
     rows = summary.rows
     wrote_clean = complete = False
+    with_clean: set[str] = set()       # articles whose clean text this run wrote or checked
     chunk = _chunk(len(jobs), n_jobs, 16 if engine == "dask" else 4)
     try:
         for _, res in ordered_results(jobs, rules, eng, store, force, stats, chunk):
             if res.ok:
                 wrote_clean |= write_clean_if_changed(out_dir, res.article, res.clean, store)
+                with_clean.add(res.article)
             ex.write_lines(res.extractions)
             rows.update(res.kinds)
             while pending and pending[0].article < res.article:
@@ -382,6 +401,7 @@ def run(inputs: list[Path], out_dir: Path, rules: Rules | None = None, n_jobs: i
         art.commit()
         complete = True
         if store is not None:
+            remove_stale_clean_texts(out_dir, store, with_clean)
             store.set_outputs_state({"jobs": jkey, "inputs": stats.inputs.hexdigest(), "files": file_stats(out_dir),
                                      "articles": summary.articles, "errors": summary.errors, "rows": dict(rows)})
         sweep_temp_files(out_dir, older_than=started)   # what killed runs left behind

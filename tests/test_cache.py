@@ -304,13 +304,30 @@ def _add_input(out, inputs):
     shutil.copy(inputs / "dev04.txt", inputs / "zz_new.txt")
 
 
-@pytest.mark.parametrize("change", [_edit_csv, _delete_clean, _touch_clean, _edit_input, _add_input])
+def _remove_input(out, inputs):
+    (inputs / "dev05.txt").unlink()            # its clean text goes too
+
+
+def _break_input(out, inputs):
+    (inputs / "dev06.txt").write_bytes(b"\x00\x01" * 50)     # now an error row: no clean text
+
+
+@pytest.mark.parametrize("change", [_edit_csv, _delete_clean, _touch_clean, _edit_input, _add_input, _remove_input,
+                                    _break_input])
 def test_outputs_rewritten_when_they_or_the_inputs_changed(change, inputs, rules, tmp_path):
     out = tmp_path / "out"
     run([inputs], out, rules, n_jobs=1, progress=False)
     change(out, inputs)
     run([inputs], out, rules, n_jobs=1, progress=False)
     assert tree(out) == fresh(inputs, tmp_path / "fresh", rules)
+
+
+def test_a_clean_text_not_written_by_the_pipeline_is_left_alone(inputs, rules, tmp_path):
+    out = tmp_path / "out"
+    (out / "clean").mkdir(parents=True)
+    (out / "clean" / "notes.txt").write_text("mine")
+    run([inputs], out, rules, n_jobs=1, progress=False)
+    assert (out / "clean" / "notes.txt").read_text() == "mine"
 
 
 def test_force_and_changed_rules_rewrite(inputs, rules, tmp_path):
