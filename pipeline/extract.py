@@ -51,7 +51,13 @@ def candidates(text: str, rules: Rules, ctx: Context, skip: list[tuple[int, int]
             continue
         key = rule.trigger.pattern if rule.trigger is not None else None
         if key not in windows:
-            windows[key] = trigger_windows(text, rule.trigger)
+            try:
+                windows[key] = trigger_windows(text, rule.trigger, timeout)
+            except TimeoutError:               # a trigger is a speed-up: without it, the rule scans all
+                windows[key] = [(0, len(text))]
+                if warnings is not None:
+                    warnings.append(f"trigger of rule {rule.id} ({rule.where}) stopped after {timeout:g} s "
+                                    f"(catastrophic backtracking?); its rules scanned the whole text")
         try:
             matches = [m for ws, we in windows[key] for m in rule.regex.finditer(text, ws, we, timeout=timeout)]
         except TimeoutError:
@@ -84,7 +90,7 @@ def candidates(text: str, rules: Rules, ctx: Context, skip: list[tuple[int, int]
 BEFORE_TRIGGER, AFTER_TRIGGER = 60, 16
 
 
-def trigger_windows(text: str, trigger) -> list[tuple[int, int]]:
+def trigger_windows(text: str, trigger, timeout: float | None = None) -> list[tuple[int, int]]:
     """Disjoint spans of text around the matches of a kind's trigger (the whole text without one).
 
     A rule with a `trigger` (a currency word for amounts, a measure word for
@@ -94,7 +100,7 @@ def trigger_windows(text: str, trigger) -> list[tuple[int, int]]:
     if trigger is None:
         return [(0, len(text))]
     spans: list[tuple[int, int]] = []
-    for m in trigger.finditer(text):
+    for m in trigger.finditer(text, timeout=timeout):
         s, e = max(0, m.start() - BEFORE_TRIGGER), min(len(text), m.end() + AFTER_TRIGGER)
         if spans and s <= spans[-1][1]:
             spans[-1] = (spans[-1][0], max(spans[-1][1], e))

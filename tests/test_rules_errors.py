@@ -142,3 +142,16 @@ def test_catastrophic_rule_is_stopped_and_named(rules_dir, monkeypatch, pattern,
     assert res.status == "ok"
     assert any("count.slow" in w and "stopped" in w for w in res.warnings), res.warnings
     assert {(r["text"], r["rule"]) for r in res.rows} >= {("8573.9万元", "amount.number"), ("27.3%", "percent.sign")}
+
+
+def test_catastrophic_trigger_is_stopped_and_its_rule_scans_all(rules_dir, monkeypatch):
+    """A backtracking trigger is stopped and named; its rule then runs over the whole text."""
+    append(rules_dir / "count.toml", "[[rule]]\nid = \"count.slow_trigger\"\npriority = 99\n"
+                                     "trigger = '(?:a|aa)+$'\npattern = '(?P<num>7)(?P<unit>只)(?=zz)'\n"
+                                     "examples = [{ text = \"7只zz\", match = \"7只\" }]\n")
+    rules = load_rules(rules_dir)
+    monkeypatch.setattr(pipeline.rules, "MATCH_TIMEOUT", 0.2)
+    res = process_text("slow", f"标题\n项目总投资8573.9万元。\n{'a' * 55}b 7只zz\n", rules)
+    assert res.status == "ok"
+    assert any("count.slow_trigger" in w and "whole text" in w for w in res.warnings), res.warnings
+    assert {(r["text"], r["rule"]) for r in res.rows} >= {("8573.9万元", "amount.number"), ("7只", "count.slow_trigger")}
