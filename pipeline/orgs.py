@@ -307,8 +307,10 @@ def _without_head(name: str, lex: dict) -> str:
 def _plain_nouns(start: int, end: int, toks, lex: dict, min_len: int = 1) -> bool:
     """True when the tokens inside text[start:end] hold no verb, no person's name, and none shorter than min_len."""
     pos = start
-    if pos < end and toks.at(pos)[1] < start:
-        pos = toks.at(pos)[2]                 # the token holding start began before it: not inside
+    if pos < end:
+        _, s, e = toks.at(pos)
+        if s < start:
+            pos = e                           # the token holding start began before it: not inside
     while pos < end:
         w, s, e = toks.at(pos)
         if e <= end:

@@ -183,20 +183,6 @@ def lazy_tokens(text: str, user_dict: str | None, extra_words: tuple[str, ...] =
     return Tokens(text, tokenizer(user_dict, extra_words))
 
 
-def tokens(text: str, user_dict: str | None, extra_words: tuple[str, ...] = ()) -> list[tuple[str, int, int]]:
-    """(word, start, end) for every token of text, in order, covering it exactly."""
-    return lazy_tokens(text, user_dict, extra_words).all()
-
-
-def boundaries(toks: list[tuple[str, int, int]]) -> set[int]:
-    """Every offset where a token starts or ends."""
-    out = set()
-    for _, s, e in toks:
-        out.add(s)
-        out.add(e)
-    return out
-
-
 def word_tags(user_dict: str | None) -> dict[str, str]:
     """Part-of-speech tag of every dictionary word (jieba's dict and ours), for cheap lookups."""
     return _tags(user_dict)
