@@ -1,4 +1,4 @@
-"""Benchmark: MB/s of the reference t2s (opencc-python-reimplemented) vs pipeline.convert.t2s.
+"""Benchmark: MB/s of the reference t2s (opencc-python-reimplemented) vs pipeline.stages.convert.t2s.
 
 Builds a deterministic ~5 MB (UTF-8) text from the dev corpus plus random
 dictionary keys, separators and ASCII, converts it with both, prints the speeds
@@ -12,7 +12,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
-from pipeline.convert import _read_dict, t2s, t2s_reference  # noqa: E402
+from pipeline.stages.convert import _read_dict, t2s, t2s_reference  # noqa: E402
 
 TARGET_BYTES = 5 * 1024 * 1024
 

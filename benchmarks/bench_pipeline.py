@@ -57,7 +57,7 @@ NUMBER = re.compile(r"\d+(?:\.\d+)?")
 
 def load_sources(corpus: Path) -> list[dict]:
     """title, body paragraphs and tail lines of every article of corpus/ (decoded by the pipeline's reader)."""
-    from pipeline.read import read_file
+    from pipeline.stages.read import read_file
     out = []
     for p in sorted(corpus.rglob("*.txt")):
         d = read_file(p)
@@ -154,7 +154,7 @@ def baseline(folder: Path) -> dict:
     t0 = time.perf_counter()
     import jieba
     import opencc
-    from pipeline.readings import READING_CANDIDATE
+    from pipeline.stages.readings import READING_CANDIDATE
     jieba.setLogLevel(60)
     conv = opencc.OpenCC("t2s")
     jieba.initialize()
@@ -193,7 +193,7 @@ RUNNER = r"""
 import json, resource, sys, time
 t0 = time.perf_counter()
 sys.path.insert(0, sys.argv[1])
-from pipeline.cli import main
+from pipeline.commands.cli import main
 rc = main(sys.argv[2:])
 me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
 print(json.dumps({"rc": rc, "inner": time.perf_counter() - t0, "rss_main_kb": me.ru_maxrss,
@@ -238,11 +238,11 @@ def same_outputs(a: Path, b: Path) -> bool:
 def stage_times(files: list[Path], work: Path, profile: bool = False) -> dict:
     """Seconds per stage over `files`, by timers wrapped around the stage functions (bench only)."""
     import pipeline.article as art
-    import pipeline.clean as cl
-    import pipeline.segment as seg
+    import pipeline.stages.clean as cl
+    import pipeline.stages.segment as seg
     from pipeline.rules import load_rules
-    from pipeline.engines import render
-    from pipeline.run import CsvStream, write_clean_if_changed
+    from pipeline.outputs import CsvStream, render
+    from pipeline.run.clean_texts import write_clean_if_changed
 
     rules = load_rules()
     t = dict.fromkeys(["read", "clean", "convert", "segment", "extract", "write"], 0.0)
@@ -275,7 +275,7 @@ def stage_times(files: list[Path], work: Path, profile: bool = False) -> dict:
         prof.enable()
     out = work / "stages-out"
     out.mkdir(parents=True, exist_ok=True)
-    from pipeline.article import ARTICLE_COLUMNS, EXTRACTION_COLUMNS
+    from pipeline.outputs import ARTICLE_COLUMNS, EXTRACTION_COLUMNS
     ex, ar = CsvStream(out / "extractions.csv", EXTRACTION_COLUMNS), CsvStream(out / "articles.csv", ARTICLE_COLUMNS)
     s0 = time.perf_counter()
     for i, p in enumerate(files):
@@ -436,7 +436,7 @@ def bench(work: Path, size: float, mem_counts: list[int], sample_mb: float, prof
     for k in ("read", "clean", "convert", "segment", "extract", "write", "other"):
         print(f"  {k:<8} {st[k]:6.2f} s  {100 * st[k] / tot:5.1f} %  {got / MB / st[k] if st[k] > 0 else 0:8.2f} MB/s")
     print(f"  total    {tot:6.2f} s  {got / MB / tot:.2f} MB/s over {len(files)} articles")
-    print("  (clean = controls, GBK repair, readings, boilerplate; convert = pipeline.convert.t2s;\n"
+    print("  (clean = controls, GBK repair, readings, boilerplate; convert = pipeline.stages.convert.t2s;\n"
           "   segment = jieba on the blocks the org rules read (segment.Tokens, called from extract);\n"
           "   extract = rules, interpretation, overlaps, rows; write = CSV rows and clean texts)")
     if profile:

@@ -13,11 +13,12 @@ from pathlib import Path
 
 import regex
 
-from . import segment
-from .clean import Cleaned, clean
-from .extract import Candidate, candidates, context, resolve
-from .read import Decoded, ReadError, decode, read_file, readable_path
-from .rules import KINDS, Rules
+from .outputs import KINDS
+from .rules import Rules
+from .stages import segment
+from .stages.clean import Cleaned, clean
+from .stages.extract import Candidate, candidates, context, resolve
+from .stages.read import Decoded, ReadError, decode, read_file, readable_path
 
 # Sentence ends: the mention's sentence runs between two of these.
 SENTENCE_END = regex.compile(r"[。！？!?；;\n]")
@@ -29,12 +30,6 @@ MAX_SENTENCE = 1000
 CONTEXT = 200
 MAX_TITLE = 200
 MAX_WARNINGS = 20
-
-EXTRACTION_COLUMNS = ["article", "kind", "text", "value", "value_max", "unit", "qualifier", "category",
-                      "start", "end", "raw_start", "raw_end", "sentence", "rule"]
-ARTICLE_COLUMNS = ["article", "title", "source", "reporter", "editor", "date", "chars"] + \
-                  [f"n_{k}" for k in KINDS] + ["status", "error", "warnings"]
-
 
 @dataclass
 class ArticleResult:
@@ -53,6 +48,7 @@ class ArticleResult:
         m = self.meta
         return {"article": self.article, "title": m.get("title", ""), "source": m.get("source", ""),
                 "reporter": m.get("reporter", ""), "editor": m.get("editor", ""), "date": m.get("date", ""),
+                "published": m.get("published", ""),
                 "chars": len(self.clean_text) if self.status == "ok" else "", **counts, "status": self.status,
                 "error": self.error, "warnings": summarise_warnings(self.warnings)}
 

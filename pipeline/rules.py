@@ -15,9 +15,9 @@ from pathlib import Path
 
 import regex
 
-from .boilerplate import BoilerplateRules
+from .outputs import KINDS
+from .stages.boilerplate import BoilerplateRules
 
-KINDS = ("amount", "count", "percent", "quantity", "date", "org")
 RULE_FILES = {k: f"{k}.toml" for k in KINDS}
 RULE_FIELDS = {"id", "priority", "pattern", "note", "examples", "negatives", "known_failures", "unit",
                "qualifier", "category", "kind", "trigger"}

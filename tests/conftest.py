@@ -3,7 +3,7 @@
 `pytest --update-golden`: the golden test (tests/test_golden.py) rewrites
 tests/golden/<article>.csv from the current output instead of failing. It
 asks for the `update_golden` fixture (a bool) and, when it is true, writes
-with `pipeline.golden.write_golden(golden_dir, article, rows)`, which prints
+with `pipeline.commands.golden.write_golden(golden_dir, article, rows)`, which prints
 nothing and returns the lines saying what changed (+added -removed ~changed).
 Review the change with `git diff tests/golden` before committing.
 """

@@ -26,10 +26,10 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.article import ARTICLE_COLUMNS, EXTRACTION_COLUMNS
-from pipeline.cli import main
-from pipeline.read import read_file
-from pipeline.write import atomic_write, is_temp_file, sweep_temp_files
+from pipeline.outputs import ARTICLE_COLUMNS, EXTRACTION_COLUMNS
+from pipeline.commands.cli import main
+from pipeline.stages.read import read_file
+from pipeline.outputs import atomic_write, is_temp_file, sweep_temp_files
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "corpus"

@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import cache as cache_mod
-from pipeline import run as run_mod
-from pipeline.cache import CACHE_DIR, DB_NAME, Cache, env_key
-from pipeline.cli import main
+from pipeline.run import cache as cache_mod
+from pipeline.run import runner as run_mod
+from pipeline.run.cache import CACHE_DIR, DB_NAME, Cache, env_key
+from pipeline.commands.cli import main
 from pipeline.rules import load_rules
 from pipeline.run import run
 from test_parallel import make_corpus, tree
@@ -183,9 +183,9 @@ def test_cache_follows_the_inputs(inputs, rules, tmp_path):
 def test_all_cached_run_loads_no_jieba(inputs, tmp_path):
     """In a fresh interpreter: an all-cached run never builds a jieba tokenizer nor starts a worker."""
     out = tmp_path / "out"
-    code = ("import json, resource, sys; sys.path.insert(0, sys.argv[1]); from pipeline.cli import main; "
+    code = ("import json, resource, sys; sys.path.insert(0, sys.argv[1]); from pipeline.commands.cli import main; "
             "rc = main(['run', sys.argv[2], '--out', sys.argv[3], '--no-report', '--quiet', '--jobs', sys.argv[4]]); "
-            "import pipeline.segment as s; "
+            "import pipeline.stages.segment as s; "
             "print(json.dumps([rc, s.tokenizer.cache_info().currsize, "
             "resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss > 0]))")
 
@@ -206,10 +206,10 @@ def test_sigkill_mid_run_leaves_a_consistent_cache(rules, tmp_path):
     import time
     inputs = make_corpus(tmp_path / "in", n_generated=30, seed=4)
     out = tmp_path / "out"
-    code = ("import sys, time; sys.path.insert(0, sys.argv[1]); import pipeline.cache as c; c.Cache.COMMIT_EVERY = 0; "
-            "import pipeline.engines as e; f = e.process_data; "
+    code = ("import sys, time; sys.path.insert(0, sys.argv[1]); import pipeline.run.cache as c; c.Cache.COMMIT_EVERY = 0; "
+            "import pipeline.run.engines as e; f = e.process_data; "
             "e.process_data = lambda *a: (time.sleep(0.05), f(*a))[1]; "        # slow enough to be caught mid-way
-            "from pipeline.cli import main; main(['run', sys.argv[2], '--out', sys.argv[3], '--no-report', "
+            "from pipeline.commands.cli import main; main(['run', sys.argv[2], '--out', sys.argv[3], '--no-report', "
             "'--quiet', '--jobs', '1'])")
     p = subprocess.Popen([sys.executable, "-c", code, str(ROOT), str(inputs), str(out)],
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.align import Edit, apply_edits
+from pipeline.stages.align import Edit, apply_edits
 from pipeline.article import process_file
-from pipeline.clean import clean, normalise_controls
-from pipeline.readings import find_readings
+from pipeline.stages.clean import clean, normalise_controls
+from pipeline.stages.readings import find_readings
 from tests.helpers import CORPUS, rules
 
 GOLD_META = Path(__file__).resolve().parents[2] / "shared" / "corpus-dev"

@@ -11,8 +11,8 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # lets plain `pytest` find the package without installing it
     sys.path.insert(0, str(ROOT))
 
-from pipeline import convert  # noqa: E402
-from pipeline.convert import loaded_opencc_is_reimplementation, t2s, t2s_reference, t2s_spans  # noqa: E402
+from pipeline.stages import convert  # noqa: E402
+from pipeline.stages.convert import loaded_opencc_is_reimplementation, t2s, t2s_reference, t2s_spans  # noqa: E402
 
 
 def _raw_dir() -> Path:
@@ -90,7 +90,7 @@ def test_detector_rejects_other_opencc(tmp_path, kind):
         shutil.copytree(Path(opencc.__file__).parent, pkg, ignore=shutil.ignore_patterns("__pycache__"))
     code = ("import sys; sys.path[:0] = [sys.argv[1], sys.argv[2]]\n"
             "import opencc; assert opencc.__file__.startswith(sys.argv[1]), opencc.__file__\n"
-            "from pipeline.convert import loaded_opencc_is_reimplementation as f\n"
+            "from pipeline.stages.convert import loaded_opencc_is_reimplementation as f\n"
             "print(f())\n")
     out = subprocess.run([sys.executable, "-c", code, str(tmp_path), str(ROOT)],
                          capture_output=True, text=True, check=True, cwd=tmp_path)

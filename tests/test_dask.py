@@ -7,8 +7,8 @@ import pickle
 import pytest
 
 from pipeline.article import process_file
-from pipeline.cli import main
-from pipeline.engines import RulesPayload, _worker_rules, process_data, rules_files
+from pipeline.commands.cli import main
+from pipeline.run.engines import RulesPayload, _worker_rules, process_data, rules_files
 from pipeline.rules import load_rules
 from pipeline.run import discover, run
 from test_parallel import make_corpus, tree

@@ -19,9 +19,9 @@ from pathlib import Path
 import pytest
 
 from pipeline.article import process_bytes
-from pipeline.cli import main
-from pipeline.clean import clean
-from pipeline.read import decode, read_file
+from pipeline.commands.cli import main
+from pipeline.stages.clean import clean
+from pipeline.stages.read import decode, read_file
 from pipeline.rules import load_rules
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -5,10 +5,11 @@ from __future__ import annotations
 import pytest
 
 from pipeline.article import process_file
-from pipeline.clean import clean
-from pipeline.evaluate import GOLD_COLUMNS, load_golden, score, show
-from pipeline.read import read_file
-from pipeline.write import atomic_write, csv_bytes
+from pipeline.stages.clean import clean
+from pipeline.commands.evaluate import load_golden, score, show
+from pipeline.outputs import GOLD_COLUMNS
+from pipeline.stages.read import read_file
+from pipeline.outputs import atomic_write, csv_bytes
 from tests.helpers import CORPUS, GOLDEN, corpus_articles, rules
 
 ARTICLES = [p.relative_to(CORPUS).with_suffix("").as_posix() for p in corpus_articles()]

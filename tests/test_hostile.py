@@ -23,11 +23,11 @@ from pathlib import Path
 import pytest
 
 from pipeline.article import process_bytes
-from pipeline.cli import main
-from pipeline.clean import clean
-from pipeline.read import MAX_FILE_MB_ENV, ReadError, decode, read_bytes, read_file
+from pipeline.commands.cli import main
+from pipeline.stages.clean import clean
+from pipeline.stages.read import MAX_FILE_MB_ENV, ReadError, decode, read_bytes, read_file
 from pipeline.rules import load_rules
-from pipeline.write import FORMULA_START, PLAIN_VALUE, unneutralise
+from pipeline.outputs import FORMULA_START, PLAIN_VALUE, unneutralise
 
 ROOT = Path(__file__).resolve().parent.parent
 HOSTILE = ROOT / "tests" / "hostile"

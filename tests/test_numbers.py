@@ -8,7 +8,7 @@ import regex
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.numbers import (CN_DIGITS, NUMBER_PATTERN, SCALE_PATTERN, format_decimal, has_scale,
+from pipeline.stages.numbers import (CN_DIGITS, NUMBER_PATTERN, SCALE_PATTERN, format_decimal, has_scale,
                               parse_number, scale_of, split_scale)
 
 VALUES = [
@@ -138,6 +138,6 @@ def test_global_context_untouched():
 def test_plain_numbers_fast_path_equals_the_general_parse(text):
     """parse_number reads plain ASCII numbers directly; the general tokeniser must agree."""
     import decimal
-    from pipeline.numbers import _evaluate
+    from pipeline.stages.numbers import _evaluate
     with decimal.localcontext(prec=12 * len(text) + 40, Emax=decimal.MAX_EMAX, Emin=decimal.MIN_EMIN):
         assert parse_number(text) == _evaluate(text)

@@ -18,14 +18,15 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import run as run_mod
-from pipeline.article import ARTICLE_COLUMNS, EXTRACTION_COLUMNS, process_file
-from pipeline.cli import main
-from pipeline.read import read_file
+from pipeline.run import runner as run_mod
+from pipeline.article import process_file
+from pipeline.outputs import ARTICLE_COLUMNS, EXTRACTION_COLUMNS, CsvStream, csv_lines, render
+from pipeline.commands.cli import main
+from pipeline.stages.read import read_file
 from pipeline.rules import load_rules
-from pipeline.engines import csv_lines, render
-from pipeline.run import CsvStream, Job, Stats, discover, ordered_results, run
-from pipeline.write import csv_bytes
+from pipeline.run.inputs import Job, discover
+from pipeline.run.runner import Stats, ordered_results, run
+from pipeline.outputs import csv_bytes
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "corpus"
@@ -140,7 +141,7 @@ class ShuffledEngine:
         self.rules, self.rng, self.submitted = rules, random.Random(seed), 0
 
     def submit(self, tasks):
-        from pipeline.engines import process_tasks
+        from pipeline.run.engines import process_tasks
         f = Future()
         results, delay = process_tasks(tasks, self.rules), self.rng.random() * 0.05
         self.submitted += 1

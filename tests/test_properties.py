@@ -24,11 +24,11 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from pipeline.article import process_bytes, process_text
-from pipeline.boilerplate import BoilerplateRules
-from pipeline.clean import clean
-from pipeline.read import decode
+from pipeline.stages.boilerplate import BoilerplateRules
+from pipeline.stages.clean import clean
+from pipeline.stages.read import decode
 from pipeline.rules import load_rules
-from pipeline.write import FORMULA_START, PLAIN_VALUE, neutralise, unneutralise
+from pipeline.outputs import FORMULA_START, PLAIN_VALUE, neutralise, unneutralise
 
 SETTINGS = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 # PIPELINE_HYPOTHESIS_SCALE=20 for a long hunt (the defaults keep the suite fast)

@@ -5,8 +5,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.align import Edit
-from pipeline.repair import ASCIIFIED, CANDIDATE_RE, MAX_RUN, find_gbk_shift_damage
+from pipeline.stages.align import Edit
+from pipeline.stages.repair import ASCIIFIED, CANDIDATE_RE, MAX_RUN, find_gbk_shift_damage
 
 # Traditional Chinese news sentences (written for these tests) to damage.
 SENTENCES = [
@@ -203,6 +203,6 @@ def test_large_text_is_fast():
        st.data())
 def test_cover_at_is_word_cover_at_that_position(window, data):
     """The repair ranks candidates with _cover_at, the one position of _word_cover it needs."""
-    from pipeline.repair import _cover_at, _word_cover
+    from pipeline.stages.repair import _cover_at, _word_cover
     i = data.draw(st.integers(0, len(window) - 1))
     assert _cover_at(window, i) == _word_cover(window)[i]

@@ -10,8 +10,8 @@ import time
 
 import pytest
 
-from pipeline.report import (match_key, match_rows, place_missed, read_csv, unneutralise,
-                             write_report)
+from pipeline.commands.report import match_key, match_rows, place_missed, write_report
+from pipeline.outputs import read_csv, unneutralise
 
 FIXTURE = pathlib.Path(__file__).resolve().parent / "report_fixture"
 HOSTILE = "<script>alert(1)</script>"

@@ -13,7 +13,7 @@ from collections import Counter
 
 import pytest
 
-from pipeline.report import write_report
+from pipeline.commands.report import write_report
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"

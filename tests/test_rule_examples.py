@@ -6,7 +6,7 @@ Each case runs the whole extraction on its text (see pipeline/checkrules.py for 
 """
 import pytest
 
-from pipeline.checkrules import cases, describe, malformed, run_case
+from pipeline.commands.checkrules import cases, describe, malformed, run_case
 from pipeline.rules import RulesError, load_rules
 
 try:

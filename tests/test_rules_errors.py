@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
-import pipeline.extract
+import pipeline.stages.extract
 import pipeline.rules
-from pipeline import cli
+from pipeline.commands import cli
 from pipeline.article import process_text
 from pipeline.rules import RulesError, load_rules
 

@@ -13,8 +13,8 @@ import random
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline import segment
-from pipeline.read import read_file
+from pipeline.stages import segment
+from pipeline.stages.read import read_file
 
 from tests.helpers import corpus_articles, rules
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.article import process_text
-from pipeline.read import read_file
+from pipeline.stages.read import read_file
 from tests.helpers import corpus_articles, rules
 
 EXTERNAL = Path(os.environ.get("EXTERNAL_DIR") or Path(__file__).resolve().parents[2] / "shared" / "external")

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import cli
-from pipeline.evaluate import GOLD_COLUMNS, read_csv
-from pipeline.golden import write_golden
+from pipeline.commands import cli
+from pipeline.outputs import GOLD_COLUMNS, read_csv
+from pipeline.commands.golden import write_golden
 from pipeline.rules import load_rules
 from pipeline.run import run
 

@@ -13,7 +13,6 @@ from math import log
 from pathlib import Path
 
 
-
 @lru_cache(maxsize=1)
 def _jieba():
     """jieba, imported when first needed: a run served from the cache does without its 70 ms."""

@@ -6,7 +6,7 @@ cache (`outputs/.cache/`, see cache.py); the others go to an engine
 (engines.py: this process, `--jobs` worker processes that each load jieba
 and the rules once, or a Dask cluster) a few at a time, with a bounded
 number in flight. Results come back in article order, already rendered as
-CSV lines (engines.render), and are streamed into temporary CSVs that
+CSV lines (outputs.render), and are streamed into temporary CSVs that
 replace the old ones only when the run is complete: memory stays flat in the
 number of articles (only counters are kept), and a run killed half-way
 leaves the previous outputs whole. The output bytes do not depend on the
@@ -14,67 +14,29 @@ engine, the number of jobs or the cache.
 """
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import os
 import sys
-import tempfile
 import time
 from collections import Counter, deque
 from dataclasses import dataclass
 from pathlib import Path
 
-from .article import ARTICLE_COLUMNS, EXTRACTION_COLUMNS, ArticleResult
+from ..article import ArticleResult
+from ..outputs import (
+    ARTICLE_COLUMNS,
+    EXTRACTION_COLUMNS,
+    KINDS,
+    CsvStream,
+    render,
+    sweep_temp_files,
+)
+from ..rules import Rules, load_rules
+from ..stages.read import ReadError, read_bytes, readable_path
 from .cache import CACHE_DIR, Cache, content_hash, env_key, unpack
-from .engines import csv_lines, make_engine, render
-from .read import ReadError, read_bytes, readable_path
-from .rules import KINDS, Rules, load_rules
-from .write import FILE_MODE, atomic_write, sweep_temp_files
-
-
-@dataclass(frozen=True)
-class Job:
-    article: str
-    path: Path
-
-
-def article_id(path: Path, root: Path) -> str:
-    """Path relative to the input root, without .txt, with / as separator."""
-    rel = path.relative_to(root) if root != path else Path(path.name)
-    # readable_path: a file name in GBK bytes (not UTF-8) becomes its Chinese name, not surrogates
-    return readable_path(rel.with_suffix("").as_posix() if rel.suffix == ".txt" else rel.as_posix())
-
-
-def discover(inputs: list[Path]) -> tuple[list[Job], list[ArticleResult]]:
-    """Jobs for every *.txt under the inputs (sorted by id); missing inputs become error rows."""
-    jobs: dict[str, Job] = {}
-    errors: list[ArticleResult] = []
-    every: list[tuple[str, Path]] = []
-    for inp in inputs:
-        if inp.is_dir():
-            # everything named *.txt: a folder, FIFO or dangling link so named gets an error row
-            found = sorted(inp.rglob("*.txt"))
-            pairs = [(article_id(p, inp), p) for p in found]
-        elif inp.exists() or inp.is_symlink():
-            pairs = [(article_id(inp, inp), inp)]
-        else:
-            errors.append(ArticleResult(readable_path(inp.stem if inp.suffix == ".txt" else inp.as_posix()),
-                                        status="error",
-                                        error=f"{readable_path(inp)}: input not found; check the path"))
-            continue
-        every += pairs
-    # in order of id, then path: which of two files with one id is kept does not depend on the
-    # order of the inputs; the same file named twice is one job
-    for aid, p in sorted(every, key=lambda pair: (pair[0], str(pair[1]))):
-        if aid not in jobs:
-            jobs[aid] = Job(aid, p)
-        elif p != jobs[aid].path:
-            shown, first = readable_path(p), readable_path(jobs[aid].path)
-            errors.append(ArticleResult(aid + f" ({shown})", status="error",
-                                        error=f"{shown}: same article id as {first}; rename one of them"))
-    return [jobs[k] for k in sorted(jobs)], errors
-
+from .clean_texts import remove_stale_clean_texts, write_clean_if_changed
+from .engines import make_engine
+from .inputs import Job, discover
 
 # --- results in article order --------------------------------------------------
 
@@ -233,89 +195,6 @@ def _chunk(n_articles: int, n_jobs: int, most: int = 4) -> int:
 
 
 # --- writing ---------------------------------------------------------------------
-
-class CsvStream:
-    """A CSV written piece by piece to a temporary file beside `path`, renamed into place by `commit`.
-
-    Same bytes as `write.csv_bytes(columns, rows)` of all the rows written:
-    BOM, header, LF line ends, text columns neutralised.
-    """
-
-    def __init__(self, path: Path, columns: list[str]):
-        self.path, self.columns = path, columns
-        fd, self.tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        self.f = os.fdopen(fd, "wb")
-        header = io.StringIO()
-        csv.writer(header, lineterminator="\n").writerow(columns)
-        # backslashreplace: a stray surrogate (an undecodable file name) cannot stop the run
-        self.f.write(("\ufeff" + header.getvalue()).encode("utf-8", "backslashreplace"))
-
-    def write(self, row: dict) -> None:
-        self.f.write(csv_lines(self.columns, [row]))
-
-    def write_lines(self, lines: bytes) -> None:
-        """Lines rendered by `engines.csv_lines` for the same columns."""
-        self.f.write(lines)
-
-    def commit(self) -> None:
-        self.f.flush()
-        os.fsync(self.f.fileno())
-        self.f.close()
-        os.chmod(self.tmp, FILE_MODE)           # mkstemp makes 0600; outputs are ordinary files
-        os.replace(self.tmp, self.path)
-
-    def discard(self) -> None:
-        self.f.close()
-        try:
-            os.unlink(self.tmp)
-        except FileNotFoundError:
-            pass
-
-
-def write_clean_if_changed(out_dir: Path, article: str, data: bytes, cache: Cache | None = None) -> bool:
-    """clean/<article>.txt (data: its UTF-8) through a temporary file and a rename; untouched if already equal.
-
-    With a cache, a file it recorded (size, mtime, hash of the bytes) and
-    that still has that size and mtime is not even read. No fsync per file
-    (it costs as much as processing a small article): `run` syncs once
-    before it replaces the CSVs.
-    """
-    path = out_dir / "clean" / f"{article}.txt"
-    digest = content_hash(data) if cache is not None else ""
-    try:
-        st = path.stat()
-        if st.st_size == len(data):
-            if cache is not None and cache.clean_file_known(article, st.st_size, st.st_mtime_ns, digest):
-                return False
-            if path.read_bytes() == data:
-                if cache is not None:
-                    cache.record_clean_file(article, st.st_size, st.st_mtime_ns, digest)
-                return False
-    except OSError:
-        pass
-    atomic_write(path, data, durable=False)
-    if cache is not None:
-        st = path.stat()
-        cache.record_clean_file(article, st.st_size, st.st_mtime_ns, digest)
-    return True
-
-
-def remove_stale_clean_texts(out_dir: Path, store: Cache, keep: set[str]) -> None:
-    """Delete clean/<article>.txt of articles this run has no clean text for (input removed, or now
-    an error), as a fresh run would not have them: only files the cache recorded writing, unchanged
-    since (same size and modification time); a file someone else put there is left alone."""
-    for article, (size, mtime_ns) in store.clean_file_stats().items():
-        if article in keep:
-            continue
-        path = out_dir / "clean" / f"{article}.txt"
-        try:
-            st = path.stat()
-            if (st.st_size, st.st_mtime_ns) == (size, mtime_ns):
-                path.unlink()
-        except OSError:
-            pass
-        store.forget_clean_file(article)
-
 
 @dataclass
 class Summary:

@@ -11,11 +11,11 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .article import analyse
+from ..article import analyse
+from ..rules import Rules
+from ..run import discover
+from ..stages.read import ReadError, read_file
 from .checkrules import display_path
-from .read import ReadError, read_file
-from .rules import Rules
-from .run import discover
 
 
 @dataclass

@@ -11,9 +11,9 @@ import os
 import sys
 from pathlib import Path
 
-from .rules import RulesError, default_rules_dir, load_rules
+from ..rules import RulesError, default_rules_dir, load_rules
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]   # the checkout: corpus/, outputs/, tests/golden
 DEFAULT_GOLDEN = ROOT / "tests" / "golden"
 
 
@@ -34,7 +34,7 @@ def cmd_run(args) -> int:
     Articles whose bytes, rules and code are unchanged since the last run into
     the same --out are taken from --out/.cache/ (same output, no recomputation).
     """
-    from .run import run
+    from ..run import run
     rules = _rules(args)
     inputs = [Path(p) for p in args.inputs] or [ROOT / "corpus"]
     out = Path(args.out)
@@ -69,8 +69,9 @@ def cmd_eval(args) -> int:
     """
     import tempfile
 
-    from .evaluate import load_golden, read_csv, report, score, table
-    from .run import run
+    from ..outputs import read_csv
+    from ..run import run
+    from .evaluate import load_golden, report, score, table
     rules = _rules(args)
     gold_dir = Path(args.gold)
     golden = load_golden(gold_dir)

@@ -9,8 +9,8 @@ of going through the stages again. One row per article id:
 - `content`: BLAKE2b of the file's bytes (what was actually processed).
 - `path`: the input path as given (messages and warnings quote it).
 - `env`: the cache schema, `rules.digest` and `code_version()`: the package
-  version plus a hash of the package's source (the modules that shape a
-  result or its CSV form: all but the commands and reports) and the
+  version plus a hash of the package's source (IN_KEY: the modules that shape a
+  result or its CSV form) and the
   versions of jieba, OpenCC, regex, pypinyin and Python. Any change there makes every entry a miss, so
   an entry is never served stale.
 - `result`: the article's result as the outputs hold it (engines.Rendered:
@@ -44,10 +44,21 @@ CACHE_DIR = ".cache"
 DB_NAME = "results.sqlite"
 # Dependencies whose behaviour shapes a result.
 DEPENDENCIES = ("jieba", "opencc-python-reimplemented", "regex", "pypinyin")
-# Package modules that cannot change a result or its CSV lines (commands, reports, this machinery):
-# editing them keeps the cache. Every other module, new ones included, is part of the key.
-NOT_IN_KEY = {"__init__.py", "__main__.py", "cli.py", "report.py", "explain.py", "diff.py", "checkrules.py",
-              "evaluate.py", "run.py", "cache.py", "stats.py", "golden.py"}
+# The package source that shapes a result or its CSV lines: the stages, the per-article path, the
+# rules loader and the output schema (paths relative to the package; a folder means every module in
+# it, new ones included). The run machinery (run/) and the commands (commands/) cannot change a row:
+# editing them keeps the cache.
+IN_KEY = ("stages", "article.py", "rules.py", "outputs.py")
+
+
+def result_modules() -> list[Path]:
+    """The package files of IN_KEY, sorted."""
+    pkg = Path(__file__).resolve().parent.parent
+    found = []
+    for name in IN_KEY:
+        p = pkg / name
+        found += sorted(p.rglob("*.py")) if p.is_dir() else [p]
+    return found
 
 
 @functools.lru_cache(maxsize=1)
@@ -62,11 +73,9 @@ def code_version() -> str:
     for dist in DEPENDENCIES:
         h.update(f"{dist}={version(dist)}\n".encode())
     h.update(f"python={sys.version_info[0]}.{sys.version_info[1]}\n".encode())
-    pkg = Path(__file__).resolve().parent
-    for p in sorted(pkg.glob("*.py")):
-        if p.name in NOT_IN_KEY:
-            continue
-        h.update(p.name.encode() + b"\0" + p.read_bytes())
+    pkg = Path(__file__).resolve().parent.parent
+    for p in result_modules():
+        h.update(p.relative_to(pkg).as_posix().encode() + b"\0" + p.read_bytes())
     return f"{version('cn-news-facts')}+{h.hexdigest()[:16]}"
 
 

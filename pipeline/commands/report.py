@@ -12,18 +12,17 @@ when it is opened, always through `textContent`, never as HTML.
 """
 from __future__ import annotations
 
-import csv
 import json
-import os
 import pathlib
-import tempfile
 from collections import Counter
 from importlib import resources
 
-from .evaluate import match_key   # the same matching as `pipeline eval`
-from .write import unneutralise   # the exact inverse of the writer's spreadsheet quoting
-
-KINDS = ("amount", "count", "percent", "quantity", "date", "org")
+from ..outputs import (  # read_csv: the exact inverse of the writer, every column
+    KINDS,
+    atomic_write,
+    read_csv,
+)
+from .evaluate import match_key  # the same matching as `pipeline eval`
 
 # Columns of a row as the page receives them (`sentence` is left out: the
 # page shows the mention in its text, and the column would double the size).
@@ -36,17 +35,6 @@ META_FIELDS = ("article", "title", "source", "reporter", "editor", "date", "char
                "warnings")
 DATA_PLACEHOLDER = "__REPORT_DATA__"
 
-
-
-def read_csv(path: pathlib.Path) -> list[dict[str, str]]:
-    """Rows of a UTF-8 (BOM or not) CSV as dicts; `text`/`sentence` cells un-neutralised."""
-    with path.open(encoding="utf-8-sig", newline="") as f:
-        rows = [{k: v or "" for k, v in row.items() if k is not None} for row in csv.DictReader(f)]
-    for row in rows:
-        for col in ("text", "sentence"):
-            if row.get(col):
-                row[col] = unneutralise(row[col])
-    return rows
 
 
 def match_rows(produced: list[dict[str, str]], gold: list[dict[str, str]]) -> tuple[list[bool], list[bool]]:
@@ -199,7 +187,7 @@ def embed_json(data: dict) -> str:
 
 def render(data: dict) -> str:
     """The page: the template with the data embedded once."""
-    template = resources.files("pipeline").joinpath("report_template.html").read_text(encoding="utf-8")
+    template = resources.files(__package__).joinpath("report_template.html").read_text(encoding="utf-8")
     head, sep, tail = template.partition(DATA_PLACEHOLDER)
     assert sep, "report_template.html lacks the data placeholder"
     return head + embed_json(data) + tail
@@ -224,18 +212,9 @@ def report_is_current(out_dir: pathlib.Path, gold_dir: pathlib.Path | None) -> b
 def write_report(out_dir: pathlib.Path, gold_dir: pathlib.Path | None = None,
                  dest: pathlib.Path | None = None) -> pathlib.Path:
     """Build out_dir/report.html (or dest) from the CSVs and clean texts in out_dir; return its path.
-    Written atomically (temp file in the same folder, then os.replace)."""
+    Written atomically (outputs.atomic_write)."""
     out_dir = pathlib.Path(out_dir)
     dest = pathlib.Path(dest) if dest is not None else out_dir / "report.html"
     page = render(collect(out_dir, pathlib.Path(gold_dir) if gold_dir is not None else None))
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            f.write(page)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, dest)
-    except BaseException:
-        pathlib.Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write(dest, page.encode("utf-8"))
     return dest

@@ -12,12 +12,12 @@ from __future__ import annotations
 import textwrap
 from collections import Counter
 
-from .align import apply_edits
-from .convert import t2s
-from .article import Analysis, analyse, rows_of
+from ..article import Analysis, analyse, rows_of
+from ..rules import Rules
+from ..stages.align import apply_edits
+from ..stages.convert import t2s
+from ..stages.extract import Candidate
 from .evaluate import show
-from .extract import Candidate
-from .rules import Rules
 
 
 def _short(s: str, n: int = 40) -> str:
@@ -103,7 +103,7 @@ def explain(raw: str, rules: Rules, rule_prefix: str = "") -> str:
 
 def explain_command(rules: Rules, text: str | None, path: str | None, rule_prefix: str = "") -> tuple[str, int]:
     """explain: the explanation of TEXT or of the file, and the exit code (2 on a usage or read error)."""
-    from .read import ReadError, read_file
+    from ..stages.read import ReadError, read_file
     if (text is None) == (path is None):
         return "error: give a TEXT or --file PATH (one of them)", 2
     if path is not None:

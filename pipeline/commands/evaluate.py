@@ -7,14 +7,11 @@ shows up without hiding the match.
 """
 from __future__ import annotations
 
-import csv
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .rules import KINDS
-
-GOLD_COLUMNS = ["article", "kind", "text", "value", "value_max", "unit", "qualifier", "category"]
+from ..outputs import KINDS, read_csv
 
 
 def match_key(row: dict) -> tuple:
@@ -24,13 +21,6 @@ def match_key(row: dict) -> tuple:
     if kind == "date":
         return (kind, row["value"], row.get("value_max", ""))
     return (kind, row["value"], row.get("value_max", ""), row.get("unit", ""))
-
-
-def read_csv(path: Path) -> list[dict]:
-    """Rows of one of our CSVs, cells as the pipeline produced them (spreadsheet quoting undone)."""
-    from .write import unneutralise
-    with open(path, encoding="utf-8-sig", newline="") as f:
-        return [{k: unneutralise(v or "") for k, v in r.items()} for r in csv.DictReader(f)]
 
 
 def load_golden(gold_dir: Path) -> dict[str, list[dict]]:

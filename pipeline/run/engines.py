@@ -6,7 +6,7 @@ Every engine runs the same function, `process_data`, on tasks
 Dask cluster needs no shared file system for the articles) and the result
 always belongs to exactly the bytes that were hashed.
 
-The worker also renders the result (`render`): the CSV lines of its rows and
+The worker also renders the result (`outputs.render`): the CSV lines of its rows and
 of its articles.csv row, its clean text and its counts. The main process then
 only writes strings (and the cache keeps them as they are), so it stays a
 small share of the work however many workers feed it.
@@ -20,55 +20,20 @@ on which worker finishes first.
 """
 from __future__ import annotations
 
-import csv
 import dataclasses
 import hashlib
-import io
 import os
 import sys
 import tempfile
 from concurrent.futures import Future
 from pathlib import Path
 
-from .article import ARTICLE_COLUMNS, EXTRACTION_COLUMNS, ArticleResult, process_bytes
+from ..article import ArticleResult, process_bytes
+from ..outputs import Rendered, render
+from ..rules import Rules
 from .cache import pack
-from .rules import Rules
-from .write import TEXT_COLUMNS, neutralise
 
 Task = tuple  # (article id, path as str, file bytes)
-
-
-def csv_lines(columns: list[str], rows) -> bytes:
-    """The CSV lines of rows, exactly as `write.csv_bytes` writes them (UTF-8, LF ends, text columns
-    neutralised, a stray surrogate backslash-escaped)."""
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    spec = [(c, c in TEXT_COLUMNS) for c in columns]
-    for row in rows:
-        get = row.get
-        w.writerow([neutralise(get(c, "")) if t else get(c, "") for c, t in spec])
-    return buf.getvalue().encode("utf-8", "backslashreplace")
-
-
-@dataclasses.dataclass
-class Rendered:
-    """An article's result as the outputs hold it: what the main process writes and the cache keeps.
-
-    Bytes, as they go into the files: no encoding or decoding in the main process."""
-    article: str
-    ok: bool
-    extractions: bytes          # its lines of extractions.csv (rows, in order of start)
-    article_line: bytes         # its line of articles.csv (meta, counts, status, error, warnings)
-    clean: bytes                # clean/<article>.txt, UTF-8 (status ok only)
-    kinds: dict[str, int]       # rows per kind, for the summary
-
-
-def render(res: ArticleResult) -> Rendered:
-    kinds: dict[str, int] = {}
-    for r in res.rows:
-        kinds[r["kind"]] = kinds.get(r["kind"], 0) + 1
-    return Rendered(res.article, res.status == "ok", csv_lines(EXTRACTION_COLUMNS, res.rows),
-                    csv_lines(ARTICLE_COLUMNS, [res.article_row()]), res.clean_text.encode("utf-8"), kinds)
 
 
 def process_data(article: str, path: str, data: bytes, rules: Rules) -> ArticleResult:

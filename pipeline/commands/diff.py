@@ -14,12 +14,12 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .article import process_file
+from ..article import process_file
+from ..outputs import KINDS, neutralise, read_csv
+from ..rules import Rules
+from ..run import discover
 from .checkrules import display_path
-from .evaluate import load_golden, read_csv, show
-from .rules import KINDS, Rules
-from .run import discover
-from .write import neutralise
+from .evaluate import load_golden, show
 
 ATTRS = ("value", "value_max", "unit", "qualifier", "category")
 GOLDEN_GROUP = "(golden)"

@@ -11,9 +11,9 @@ from __future__ import annotations
 from array import array
 from dataclasses import dataclass, field
 
-from . import orgs
-from . import rules as _rules_module
-from .rules import Rules
+from .. import rules as _rules_module
+from ..rules import Rules
+from ..stages import orgs
 from .values import INTERPRET, Context, Drop
 
 

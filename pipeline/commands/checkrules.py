@@ -24,9 +24,9 @@ from pathlib import Path
 
 import regex
 
-from .article import analyse, rows_of
+from ..article import analyse, rows_of
+from ..rules import Rule, Rules
 from .evaluate import show
-from .rules import Rule, Rules
 
 FIELDS = ("value", "value_max", "unit", "qualifier", "category")
 EXAMPLE_KEYS = {"text", "match", *FIELDS}

@@ -1,8 +1,8 @@
 """Golden files: accept the pipeline's current rows of an article as its expected rows.
 
-`tests/golden/<article>.csv` holds the columns of `evaluate.GOLD_COLUMNS`
+`tests/golden/<article>.csv` holds the columns of `outputs.GOLD_COLUMNS`
 (no offsets, no rule: they survive rule refactoring), UTF-8 with BOM, rows in
-order of start, written by `write.csv_bytes` / `write.atomic_write`.
+order of start, written by `outputs.csv_bytes` / `outputs.atomic_write`.
 `python -m pipeline golden accept ARTICLE...` rewrites them from a fresh run
 (or from an earlier run's outputs with `--from DIR`) and prints what changed;
 `pytest --update-golden` does the same for every article through the
@@ -12,11 +12,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..outputs import GOLD_COLUMNS, atomic_write, csv_bytes, read_csv
+from ..rules import Rules
 from .checkrules import display_path
-from .diff import compare, changes, current_rows, outputs_rows
-from .evaluate import GOLD_COLUMNS, read_csv, show
-from .rules import Rules
-from .write import atomic_write, csv_bytes
+from .diff import changes, compare, current_rows, outputs_rows
+from .evaluate import show
 
 
 def golden_path(golden_dir: Path, article: str) -> Path:

@@ -12,7 +12,8 @@ from decimal import Decimal
 
 import regex
 
-from .numbers import SCALES as NUMBER_SCALES, format_decimal, parse_number
+from .numbers import SCALES as NUMBER_SCALES
+from .numbers import format_decimal, parse_number
 
 # Scale words written after a number (10^12 for 万亿 and 兆, 1000 for 千 and 仟, ...): numbers.SCALES.
 SCALES = {w: Decimal(v) for w, v in NUMBER_SCALES.items()}
