@@ -48,11 +48,19 @@ ARTICLE_COLUMNS = ["article", "title", "source", "reporter", "editor", "date", "
 GOLD_COLUMNS = ["article", "kind", "text", "value", "value_max", "unit", "qualifier", "category",
                 "indicator", "entity", "period", "period_max", "change"]
 CONTEXT_COLUMNS = ["indicator", "entity", "period", "period_max", "change"]
+# leftovers.csv: every number of the cleaned text that no row covers (commands/leftovers.py).
+LEFTOVER_COLUMNS = ["article", "text", "next_word", "start", "end", "sentence"]
+# verdicts.csv, exported by the review page (report_template.html builds it from this list) and read
+# by `golden accept --verdicts`: a reviewer's right/wrong per row, and the mentions they added, each
+# with the SHA-256 of the golden file the page compared with then (empty: none), so that a verdict is
+# applied to that version only, once.
+VERDICTS = ("right", "wrong", "added")
+VERDICT_COLUMNS = ["article", "verdict"] + GOLD_COLUMNS[1:] + ["start", "end", "rule", "golden_sha256"]
 
 # Columns whose cells may hold text from the article, its path or its file: neutralised.
 TEXT_COLUMNS = {"text", "sentence", "title", "source", "reporter", "editor", "error", "warnings", "article",
                 "value", "value_max", "unit", "date", "indicator", "entity", "period", "period_max",
-                "unit_base", "published"}
+                "unit_base", "published", "next_word"}
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 # Cells that start like a formula but are plain values we wrote: a signed decimal, an ISO month-day.
 PLAIN_VALUE = re.compile(r"-?[0-9]+(?:\.[0-9]+)?|--[0-9]{2}-[0-9]{2}")
@@ -254,15 +262,21 @@ class CsvReadError(ValueError):
     """An output or golden CSV that cannot be read back; str() says which and what to do."""
 
 
-def read_csv(path: Path) -> list[dict]:
-    """Rows of one of our CSVs (outputs or golden files), cells exactly as the pipeline produced them:
-    spreadsheet quoting undone in every column. A file that is not UTF-8 (re-saved from a
-    spreadsheet as GBK, say) raises CsvReadError naming it."""
+def iter_csv(path: Path):
+    """Rows of one of our CSVs (outputs or golden files), one at a time, cells exactly as the
+    pipeline produced them: spreadsheet quoting undone in every column. A file that is not UTF-8
+    (re-saved from a spreadsheet as GBK, say) raises CsvReadError naming it."""
     path = Path(path)
     try:
         with open(path, encoding="utf-8-sig", newline="") as f:
-            return [{k: unneutralise(v or "") for k, v in r.items() if k is not None} for r in csv.DictReader(f)]
+            for r in csv.DictReader(f):
+                yield {k: unneutralise(v or "") for k, v in r.items() if k is not None}
     except UnicodeDecodeError as e:
         raise CsvReadError(f"{path} is not UTF-8 (byte 0x{e.object[e.start]:02x} at {e.start}): was it saved "
                            f"from a spreadsheet? Save it as 'CSV UTF-8', or run the pipeline again to rewrite it")\
             from None
+
+
+def read_csv(path: Path) -> list[dict]:
+    """Every row of one of our CSVs (`iter_csv`)."""
+    return list(iter_csv(path))

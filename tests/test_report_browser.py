@@ -1,59 +1,23 @@
-"""The review page in a real browser: headless Chromium driven by Selenium.
+"""The review page in a real browser: headless Chromium driven by Selenium (tests/browser.py).
 
-Needs Debian's `chromium` and `chromium-driver` and the `selenium` package
-(`bash .ci/install-chromium.sh` installs them). Without them the tests skip,
-except under CI (the `CI` variable set), where they fail.
+Viewing: the index, the marks, the golden comparison, filters, sorting, details.
+Reviewing (verdicts, added mentions, leftovers, all rows) is in test_report_review_browser.py.
 """
 from __future__ import annotations
 
 import csv
-import os
 import pathlib
 from collections import Counter
 
 import pytest
 
 from pipeline.commands.report import write_report
+from tests.browser import column, css, driver, open_view, wait_for, no_alert  # noqa: F401 (driver: a fixture)
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMEDRIVER = "/usr/bin/chromedriver"
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run",
-         "--disable-component-update", "--disable-sync", "--disable-quic", "--window-size=1400,1100"]
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 FIXTURE = pathlib.Path(__file__).resolve().parent / "report_fixture"
 SCREENSHOT = ROOT / "outputs" / "report-screenshot.png"
 HOSTILE_TITLE = '<script>alert(1)</script> 测试 "引号" & 符号'
-
-
-def require_browser() -> None:
-    """Skip when the browser, its driver or selenium is missing; fail instead under CI."""
-    missing = [p for p in (CHROMIUM, CHROMEDRIVER) if not os.access(p, os.X_OK)]
-    try:
-        import selenium  # noqa: F401
-    except ImportError:
-        missing.append("the selenium package")
-    if missing:
-        message = f"headless Chromium test needs {', '.join(missing)}; run: bash .ci/install-chromium.sh"
-        if os.environ.get("CI"):
-            pytest.fail(message + " (CI is set, so this is a failure, not a skip)")
-        pytest.skip(message)
-
-
-@pytest.fixture(scope="module")
-def driver(tmp_path_factory):
-    """One headless Chromium for the module, with a fresh profile; no Selenium Manager."""
-    require_browser()
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in FLAGS + [f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}"]:
-        options.add_argument(flag)
-    drv = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
-    drv.set_page_load_timeout(30)
-    yield drv
-    drv.quit()
 
 
 @pytest.fixture(scope="module")
@@ -66,40 +30,6 @@ def page(tmp_path_factory) -> pathlib.Path:
 def extraction_rows(out_dir: pathlib.Path) -> list[dict[str, str]]:
     with (out_dir / "extractions.csv").open(encoding="utf-8-sig", newline="") as f:
         return list(csv.DictReader(f))
-
-
-def open_view(driver, page: pathlib.Path, article: str | None = None) -> None:
-    """Load the page at the index, or at one article's view."""
-    from urllib.parse import quote
-    driver.get("about:blank")  # so each test starts from a fresh load, not a hash change
-    driver.get(page.as_uri() + ("#article=" + quote(article, safe="") if article else ""))
-    wait_for(driver, "#article" if article else "#index-table")
-
-
-def wait_for(driver, css: str):
-    from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions as ec
-    from selenium.webdriver.support.ui import WebDriverWait
-    return WebDriverWait(driver, 10).until(ec.presence_of_element_located((By.CSS_SELECTOR, css)))
-
-
-def css(driver, selector: str):
-    from selenium.webdriver.common.by import By
-    return driver.find_elements(By.CSS_SELECTOR, selector)
-
-
-def column(driver, key: str) -> list[str]:
-    """Texts of one column of the visible rows table."""
-    return [td.text for td in css(driver, f"#rows-table tbody td.c-{key}")]
-
-
-def no_alert(driver) -> bool:
-    from selenium.common.exceptions import NoAlertPresentException
-    try:
-        driver.switch_to.alert
-    except NoAlertPresentException:
-        return True
-    return False
 
 
 def test_index_lists_articles_errors_and_scores(driver, page):
@@ -156,9 +86,10 @@ def test_kind_rule_and_text_filters(driver, page):
     Select(css(driver, "#f-rule")[0]).select_by_value("date.year")
     assert column(driver, "rule") == ["date.year"] * 2
     Select(css(driver, "#f-rule")[0]).select_by_index(0)
-    css(driver, "#f-search")[0].send_keys("管委会")
-    assert column(driver, "text") == ["兰州新区管委会"]
-    assert css(driver, "#row-count")[0].text == "1 of 14 rows"
+    css(driver, "#f-search")[0].send_keys("管委会")   # the org, and the amount whose entity it is
+    assert column(driver, "text") == ["兰州新区管委会", "约50亿元"]
+    assert column(driver, "entity") == ["", "兰州新区管委会"]
+    assert css(driver, "#row-count")[0].text == "2 of 14 rows"
 
 
 def test_click_header_sorts(driver, page):
@@ -210,28 +141,6 @@ def test_screenshot(driver, page):
     assert driver.save_screenshot(str(SCREENSHOT))
     assert SCREENSHOT.stat().st_size > 10_000
     print(f"screenshot: {SCREENSHOT}")
-
-
-def test_large_page_stays_fast(driver, tmp_path):
-    """500 articles x 40 rows: the index comes up and an article opens quickly."""
-    import importlib.util
-    import time
-    spec = importlib.util.spec_from_file_location("report_tests", pathlib.Path(__file__).with_name("test_report.py"))
-    helpers = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(helpers)
-    helpers.synthetic_output(tmp_path / "out", gold=tmp_path / "gold")
-    page = write_report(tmp_path / "out", tmp_path / "gold", tmp_path / "report.html")
-    t0 = time.perf_counter()
-    open_view(driver, page)
-    assert len(css(driver, "#index-table tbody tr")) == 500
-    t_index = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    driver.execute_script("location.hash = '#article=' + encodeURIComponent('batch0/article000')")
-    wait_for(driver, "#article")
-    assert len(css(driver, "#text .mention:not(.cont)")) == 40
-    t_article = time.perf_counter() - t0
-    print(f"\nlarge page: index {t_index:.2f} s, article {t_article:.2f} s")
-    assert t_index < 10 and t_article < 3
 
 
 @pytest.mark.skipif(not (ROOT / "outputs" / "extractions.csv").is_file(), reason="no outputs/extractions.csv yet")

@@ -3,6 +3,7 @@
 Assertions look at amounts, percentages and dates only: org rows depend on the org rules, which change
 often, and must not break these tests.
 """
+import hashlib
 import shutil
 from pathlib import Path
 
@@ -250,13 +251,23 @@ def test_golden_accept_writes_and_reports(capsys, corpus, tmp_path):
     assert numeric == [("amount", "3亿至5亿元", "300000000", "500000000", "CNY", ""),
                        ("percent", "27.3%", "27.3", "", "%", ""),
                        ("date", "2023年5月1日起", "2023-05-01", "", "", "since")]
-    # accepting again changes nothing; a golden file missing a row gets it back
+    # accepting again changes nothing
     code, out = call(capsys, "golden", "accept", corpus / "a1.txt", "--corpus", corpus, "--golden-dir", gold)
     assert code == 0 and "+0 -0 ~0" in out
+    # a golden file edited by hand is not overwritten: --dry-run shows what accept would do, --force does it
     path.write_text("\n".join(line for line in path.read_text(encoding="utf-8-sig").splitlines()
                               if "27.3%" not in line) + "\n", encoding="utf-8")
-    code, out = call(capsys, "golden", "accept", "a1", "--corpus", corpus, "--golden-dir", gold)
+    edited = path.read_bytes()
+    code, out = call(capsys, "golden", "accept", "a1", "--corpus", corpus, "--gold", gold)
+    assert code == 1 and "a1.csv was edited by hand" in out and "nothing written" in out
+    assert path.read_bytes() == edited
+    code, out = call(capsys, "golden", "accept", "a1", "--corpus", corpus, "--gold", gold, "--dry-run")
+    assert code == 0 and "would be written" in out and "  + percent  27.3% = 27.3 %" in out
+    assert "dry run: nothing written" in out and path.read_bytes() == edited
+    code, out = call(capsys, "golden", "accept", "a1", "--corpus", corpus, "--golden-dir", gold, "--force")
     assert "written" in out and "+1 -0 ~0" in out and "  + percent  27.3% = 27.3 %" in out
+    assert (gold / ".accepted.sha256").read_text(encoding="utf-8") == \
+        f"{hashlib.sha256(path.read_bytes()).hexdigest()}  a1.csv\n"   # `sha256sum -c` checks it
 
 
 def test_golden_accept_from_outputs_and_unknown_article(capsys, corpus, tmp_path):

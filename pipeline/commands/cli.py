@@ -11,10 +11,13 @@ import os
 import sys
 from pathlib import Path
 
+from ..outputs import KINDS
 from ..rules import RulesError, default_rules_dir, load_rules
 
 ROOT = Path(__file__).resolve().parents[2]   # the checkout: corpus/, outputs/, tests/golden
 DEFAULT_GOLDEN = ROOT / "tests" / "golden"
+# One option for the golden folder in every command; --golden-dir is kept as its other spelling.
+GOLD_HELP = "golden folder (default tests/golden; --golden-dir is the same option)"
 
 
 def _rules(args):
@@ -48,12 +51,28 @@ def cmd_run(args) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 2
     if not args.no_report:
-        from .report import report_is_current, write_report
-        gold = Path(args.gold) if args.gold else (DEFAULT_GOLDEN if DEFAULT_GOLDEN.is_dir() else None)
-        if not (summary.unchanged and report_is_current(out, gold)):
-            write_report(out, gold)
+        report_step(out, _gold_for_report(args), rules, summary.unchanged)  # a failure is said; the CSVs stand
     print(summary.line(), file=sys.stderr)
     return 1 if summary.errors else 0
+
+
+def _gold_for_report(args) -> Path | None:
+    """The golden folder the page compares with: --gold, else tests/golden when there is one."""
+    return Path(args.gold) if args.gold else (DEFAULT_GOLDEN if DEFAULT_GOLDEN.is_dir() else None)
+
+
+def report_step(out: Path, gold: Path | None, rules, unchanged: bool = False) -> bool:
+    """report.html, its data folder and leftovers.csv in out; kept when built from the same sources
+    (an unchanged re-run). False, with a message, when an output or golden CSV cannot be read."""
+    from ..outputs import CsvReadError
+    from .report import report_is_current, write_report
+    try:
+        if not (unchanged and report_is_current(out, gold, rules)):
+            write_report(out, gold, rules=rules)
+    except CsvReadError as e:
+        print(f"error: report.html not built: {e}", file=sys.stderr)
+        return False
+    return True
 
 
 def cmd_eval(args) -> int:
@@ -91,20 +110,23 @@ def cmd_eval(args) -> int:
 
 
 def cmd_report(args) -> int:
-    """Rebuild outputs/report.html from the CSVs of an earlier run (no extraction).
+    """Rebuild outputs/report.html (with report-data/) and leftovers.csv from an earlier run (no extraction).
+
+    The page compares with the golden files of --gold (default tests/golden);
+    review there, export verdicts.csv, then `golden accept --verdicts verdicts.csv`.
 
     examples:
       python -m pipeline report
       python -m pipeline report --out today/ --gold tests/golden
     """
-    from .report import write_report
     out = Path(args.out)
     if not (out / "extractions.csv").exists():
         print(f"error: {out}/extractions.csv not found; run `python -m pipeline run --out {out}` first",
               file=sys.stderr)
         return 2
-    path = write_report(out, Path(args.gold) if args.gold else (DEFAULT_GOLDEN if DEFAULT_GOLDEN.is_dir() else None))
-    print(path)
+    if not report_step(out, _gold_for_report(args), _rules(args)):
+        return 2
+    print(out / "report.html")
     return 0
 
 
@@ -157,11 +179,11 @@ def cmd_diff(args) -> int:
       python -m pipeline diff
       python -m pipeline run --out before/     # before editing the rules, then after:
       python -m pipeline diff --against before/
-      python -m pipeline diff corpus/dev01.txt --golden-dir tests/golden
+      python -m pipeline diff corpus/dev01.txt --gold tests/golden
     """
     from .diff import diff_command
     text, code = diff_command(_rules(args), [Path(p) for p in args.inputs] or [ROOT / "corpus"], args.against,
-                              Path(args.golden_dir))
+                              Path(args.gold))
     print(text)
     return code
 
@@ -186,25 +208,50 @@ def cmd_golden(args) -> int:
 
     examples:
       python -m pipeline golden accept dev01      # current output of dev01 becomes its golden file
+      python -m pipeline golden accept --verdicts verdicts.csv   # the verdicts of a review on report.html
       python -m pipeline golden accept --help
     """
     return cmd_golden_accept(args)
 
 
 def cmd_golden_accept(args) -> int:
-    """Write tests/golden/<article>.csv from the pipeline's current rows; print what changed.
+    """Write tests/golden/<article>.csv from checked rows; print what changed (+ added, - removed, ~ changed).
 
-    Review the diff first (`python -m pipeline diff`): accepting makes the
-    current output the expected one.
+    From the pipeline's current rows (a fresh run, or --from an earlier run's
+    outputs): review the diff first (`python -m pipeline diff`), accepting makes
+    the current output the expected one; --kind replaces only that kind's rows.
+    From a review (--verdicts, the file the review page report.html exports):
+    rows marked right are kept, rows marked wrong dropped, mentions the reviewer
+    added get the value their kind's rules give exactly that text (or, where no
+    rule reads it, the reviewer's value, listed to complete by hand); golden rows
+    the verdicts do not mention stay.
+
+    A golden file edited by hand since accept last wrote it (its digest is in
+    <gold>/.accepted.sha256) is not overwritten without --force; --dry-run
+    shows the changes and writes nothing.
 
     examples:
       python -m pipeline golden accept dev01 dev02
-      python -m pipeline golden accept corpus/dev01.txt
-      python -m pipeline golden accept dev01 --from outputs/
+      python -m pipeline golden accept corpus/dev01.txt --dry-run
+      python -m pipeline golden accept dev01 --from outputs/ --kind amount
+      python -m pipeline golden accept --verdicts ~/Downloads/verdicts.csv --from outputs/
+      python -m pipeline golden accept --verdicts verdicts.csv dev03     # only dev03's verdicts
     """
-    from .golden import accept
-    lines, ok = accept(args.articles, [Path(args.corpus)], _rules(args), Path(args.golden_dir),
-                       Path(args.from_dir) if args.from_dir else None)
+    from .golden import accept, accept_verdicts
+    gold = Path(args.gold)
+    from_dir = Path(args.from_dir) if args.from_dir else None
+    if args.verdicts:
+        if args.kind:
+            print("error: --kind is for accepting current rows; a verdicts file says row by row", file=sys.stderr)
+            return 2
+        lines, ok = accept_verdicts(Path(args.verdicts), _rules(args), gold, args.articles, from_dir,
+                                    args.dry_run, args.force)
+    elif not args.articles:
+        print("error: name the articles to accept (e.g. dev01), or give --verdicts FILE", file=sys.stderr)
+        return 2
+    else:
+        lines, ok = accept(args.articles, [Path(args.corpus)], _rules(args), gold, from_dir, args.kind,
+                           args.dry_run, args.force)
     print("\n".join(lines), file=sys.stdout if ok else sys.stderr)
     return 0 if ok else 1
 
@@ -227,8 +274,10 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("inputs", nargs="*", metavar="INPUT", help="files or folders (recursive *.txt); default corpus/")
     sp.add_argument("--out", default=str(ROOT / "outputs"), help="output folder (default outputs/)")
     sp.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="worker processes (default: all cores)")
-    sp.add_argument("--gold", help="golden folder for the report (default tests/golden)")
-    sp.add_argument("--no-report", action="store_true", help="do not write report.html")
+    sp.add_argument("--gold", "--golden-dir", dest="gold",
+                    help="golden folder the report compares with (default tests/golden; --golden-dir is the same)")
+    sp.add_argument("--no-report", action="store_true",
+                    help="do not write report.html, report-data/ and leftovers.csv (the report step)")
     sp.add_argument("--quiet", action="store_true", help="no progress bar")
     sp.add_argument("--force", action="store_true", help="recompute every article, ignoring the cache (it is refilled)")
     sp.add_argument("--no-cache", action="store_true", help="neither read nor write --out/.cache/")
@@ -240,13 +289,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     sp = add("eval", cmd_eval, "score the corpus against the golden files")
     sp.add_argument("inputs", nargs="*", metavar="INPUT", help="files or folders; default corpus/")
-    sp.add_argument("--gold", default=str(DEFAULT_GOLDEN), help="golden folder (default tests/golden)")
+    sp.add_argument("--gold", "--golden-dir", dest="gold", default=str(DEFAULT_GOLDEN), help=GOLD_HELP)
     sp.add_argument("--limit", type=int, default=None, help="list at most N missed/unexpected rows")
     sp.add_argument("--jobs", type=int, default=1, help="worker processes (default 1)")
 
-    sp = add("report", cmd_report, "rebuild report.html from existing CSVs")
+    sp = add("report", cmd_report, "rebuild report.html and leftovers.csv from existing CSVs")
     sp.add_argument("--out", default=str(ROOT / "outputs"), help="folder with the CSVs (default outputs/)")
-    sp.add_argument("--gold", help="golden folder (default tests/golden)")
+    sp.add_argument("--gold", "--golden-dir", dest="gold", help=GOLD_HELP)
 
     sp = add("check-rules", cmd_check_rules, "validate the rules and run their examples and negatives")
     sp.add_argument("files", nargs="*", metavar="FILE", help="only the rules of these files (e.g. rules/amount.toml)")
@@ -262,20 +311,28 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("inputs", nargs="*", metavar="INPUT", help="files or folders; default corpus/")
     sp.add_argument("--against", default="golden", metavar="golden|DIR",
                     help="'golden' (default) or an outputs folder holding extractions.csv")
-    sp.add_argument("--golden-dir", default=str(DEFAULT_GOLDEN), help="golden folder (default tests/golden)")
+    sp.add_argument("--gold", "--golden-dir", dest="gold", default=str(DEFAULT_GOLDEN), help=GOLD_HELP)
 
     sp = add("stats", cmd_stats, "per-rule hits, overlap losses and rejections over the corpus")
     sp.add_argument("inputs", nargs="*", metavar="INPUT", help="files or folders; default corpus/")
 
-    sp = add("golden", cmd_golden, "golden files: `golden accept ARTICLE...`")
+    sp = add("golden", cmd_golden, "golden files: `golden accept ARTICLE...` or `golden accept --verdicts FILE`")
     gsub = sp.add_subparsers(dest="golden_command", required=True, metavar="ACTION")
     sp = gsub.add_parser("accept", help="write golden files from the current output",
                          description=cmd_golden_accept.__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    sp.add_argument("articles", nargs="+", metavar="ARTICLE", help="article ids (dev01) or their .txt paths")
+    sp.add_argument("articles", nargs="*", metavar="ARTICLE",
+                    help="article ids (dev01) or their .txt paths; with --verdicts, only these articles' verdicts")
+    sp.add_argument("--verdicts", metavar="FILE", help="a verdicts.csv exported by the review page (report.html)")
     sp.add_argument("--from", dest="from_dir", metavar="DIR",
-                    help="take the rows from DIR/extractions.csv instead of a fresh run")
+                    help="take the rows from DIR/extractions.csv instead of a fresh run (with --verdicts: each "
+                         "article's year from DIR/articles.csv, for relative dates)")
+    sp.add_argument("--kind", action="append", choices=KINDS, metavar="KIND",
+                    help="replace only the rows of this kind (repeatable); the golden rows of other kinds stay")
+    sp.add_argument("--dry-run", action="store_true", help="print what would change; write nothing")
+    sp.add_argument("--force", action="store_true",
+                    help="overwrite golden files edited by hand since accept last wrote them")
     sp.add_argument("--corpus", default=str(ROOT / "corpus"), help="where the articles are (default corpus/)")
-    sp.add_argument("--golden-dir", default=str(DEFAULT_GOLDEN), help="golden folder (default tests/golden)")
+    sp.add_argument("--gold", "--golden-dir", dest="gold", default=str(DEFAULT_GOLDEN), help=GOLD_HELP)
     return p
 
 
