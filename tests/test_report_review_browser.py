@@ -155,13 +155,12 @@ def test_review_is_kept_exported_and_becomes_a_golden_file(driver, review, capsy
     assert verdicts[3]["entity"] == "兰州新区管委会" and verdicts[4]["value"] == "80"
     assert {v["golden_sha256"] for v in verdicts} == {hashlib.sha256((gold / "a01.csv").read_bytes()).hexdigest()}
 
-    # golden accept: the fixture's golden file was made by hand, so it is refused until --force
+    # golden accept --verdicts: --dry-run writes nothing; then the golden file the review was made on
     argv = ["golden", "accept", "--verdicts", str(exported), "--gold", str(gold), "--from", str(out)]
     before = (gold / "a01.csv").read_bytes()
-    assert cli.main(argv) == 1 and "edited by hand" in capsys.readouterr().err
     assert cli.main(argv + ["--dry-run"]) == 0 and (gold / "a01.csv").read_bytes() == before
-    capsys.readouterr()
-    assert cli.main(argv + ["--force"]) == 0
+    assert "would be written (14 rows: +3 -1 ~0)" in capsys.readouterr().out
+    assert cli.main(argv) == 0
     said = capsys.readouterr().out
     assert "a01: " in said and "written (14 rows: +3 -1 ~0)" in said
     assert "  + quantity 3.5万吨 = 35000 吨" in said and "  - org      兰州新区" in said

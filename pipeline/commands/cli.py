@@ -191,15 +191,20 @@ def cmd_diff(args) -> int:
 def cmd_stats(args) -> int:
     """Per rule over the corpus: hits, candidates lost in overlaps, candidates rejected, examples, negatives.
 
-    Rules that never fire are listed at the end.
+    Rules that never fire are listed next; last, the leftover numbers (numbers
+    no row covers) counted by the word that follows them, e.g. `倍` ×12: the
+    shapes no rule takes, worth a rule or excluded on purpose (SPEC).
 
     examples:
       python -m pipeline stats
       python -m pipeline stats new_articles/
     """
+    from .leftovers import WordCounts, format_table
     from .stats import collect, format_stats
     rules = _rules(args)
-    print(format_stats(rules, *collect([Path(p) for p in args.inputs] or [ROOT / "corpus"], rules)))
+    left = WordCounts.empty()
+    print(format_stats(rules, *collect([Path(p) for p in args.inputs] or [ROOT / "corpus"], rules, left)))
+    print("\n" + format_table(left))
     return 0
 
 

@@ -13,15 +13,19 @@ changed (+ added, - removed, ~ changed):
   are kept (or added), rows marked wrong dropped, mentions the reviewer added
   get their value from that kind's rules run on exactly the selected text
   (`interpret_added`; where no rule reads it, the reviewer's value is written
-  and listed for completion). Golden rows no verdict mentions stay. Each
+  and listed for completion). A right row matching a golden row fills only
+  its empty cells. Golden rows no verdict mentions stay. Each
   verdict carries the SHA-256 of the golden file it was given against and is
   applied to that version only: accepting the same file again changes nothing.
 
 Hand edits are never overwritten silently: every file accept writes has its
 SHA-256 recorded in `<golden folder>/.accepted.sha256` (the `sha256sum`
 format; the golden files stay plain CSV). A file whose bytes differ from its
-record was edited by hand since (or never written by accept): accept refuses
-to write it without `--force`. `--dry-run` prints the changes, writes nothing.
+record was edited by hand since (or never written by accept): accepting the
+current rows refuses to write it without `--force`. Verdicts need no such
+guard: they apply to the file they were given against only, drop only rows
+marked wrong, and never change a golden cell (a right row fills the empty
+ones). `--dry-run` prints the changes, writes nothing.
 """
 from __future__ import annotations
 
@@ -145,16 +149,16 @@ def old_rows(golden_dir: Path, article: str) -> tuple[list[dict], bool]:
 
 
 def write_changes(golden_dir: Path, todo: list[Change], dry_run: bool = False,
-                  force: bool = False) -> tuple[list[str], bool]:
-    """Write the changed golden files (or say what would change); refuse, writing nothing, when a
-    file was edited by hand since accept last wrote it, unless force."""
+                  force: bool = False, guard: bool = True) -> tuple[list[str], bool]:
+    """Write the changed golden files (or say what would change); with `guard`, refuse, writing
+    nothing, when a file was edited by hand since accept last wrote it, unless force."""
     manifest = read_manifest(golden_dir)
-    edited = [c.article for c in todo if hand_edited(golden_dir, c.article, manifest)]
+    edited = [c.article for c in todo if guard and hand_edited(golden_dir, c.article, manifest)]
     if edited and not force and not dry_run:
         return [f"error: {display_path(golden_path(golden_dir, a))} was edited by hand since `golden accept` "
                 f"last wrote it (or was never written by it): accepting would replace those edits" for a in edited] + \
-            ["  see what would change with --dry-run; keep the edits by accepting with --verdicts (rows the "
-             "verdicts do not mention stay), or overwrite with --force", "nothing written"], False
+            ["  see what would change with --dry-run; keep the edits by reviewing on the page and accepting "
+             "with --verdicts (it changes only the rows reviewed), or overwrite with --force", "nothing written"], False
     lines = []
     for c in todo:
         path = golden_path(golden_dir, c.article)
@@ -330,8 +334,18 @@ def apply_verdicts(article: str, old: list[dict], verdicts: list[dict], rules: R
             rows.append(gold_row(article, v))
             claimed.add(len(rows) - 1)
         else:
-            rows[i] = gold_row(article, v)
+            rows[i], kept = merged(rows[i], gold_row(article, v))
+            notes += [f"{v['kind']} {v['text']!r}: kept the golden {c} {rows[i][c]!r} (the reviewed row has "
+                      f"{x!r}); edit the file if the review is right" for c, x in kept]
     return in_text_order([r for r in rows if r is not None], known), notes
+
+
+def merged(golden: dict, reviewed: dict) -> tuple[dict, list[tuple[str, str]]]:
+    """A golden row a right verdict matched, with the reviewed row's cells where it has none (the
+    context of a figure, say); a cell both fill differently keeps the golden one (it may be a hand
+    correction the page did not show). Returns the row and the (column, reviewed value) kept out."""
+    row = {c: golden.get(c) or reviewed[c] for c in GOLD_COLUMNS}
+    return row, [(c, reviewed[c]) for c in GOLD_COLUMNS if golden.get(c) and reviewed[c] and golden[c] != reviewed[c]]
 
 
 def article_years(from_dir: Path | None) -> dict[str, int | None]:
@@ -372,7 +386,9 @@ def accept_verdicts(verdicts_path: Path, rules: Rules, golden_dir: Path, only: l
                          f"{display_path(golden_path(golden_dir, a))} (accepted already, or the file changed "
                          f"since); review them again on a page built from the current golden files")
         todo.append(Change(a, old, new, existed, notes))
-    return write_changes(golden_dir, todo, dry_run, force)
+    # no hand-edit guard: a verdict applies to the file it was given against only, and changes
+    # nothing but the rows it names (a golden cell it would change is kept, and said)
+    return write_changes(golden_dir, todo, dry_run, force, guard=False)
 
 
 def current_verdicts(golden_dir: Path, article: str, verdicts: list[dict]) -> tuple[list[dict], list[dict]]:

@@ -3,7 +3,9 @@
 For every rule: hits (final rows), candidates it lost in overlaps (and to
 which rules), candidates its interpretation rejected, and how many examples,
 negatives and known failures it carries. Rules with no candidate at all are
-listed at the end: dead, or waiting for an article that needs them.
+listed at the end: dead, or waiting for an article that needs them. Then the
+leftover numbers (numbers no row covers, `leftovers.py`) counted by the word
+that follows them: the shapes worth a rule (`倍` ×12, `成` ×5).
 """
 from __future__ import annotations
 
@@ -16,6 +18,8 @@ from ..rules import Rules
 from ..run import discover
 from ..stages.read import ReadError, read_file
 from .checkrules import display_path
+from .leftovers import WordCounts
+from .leftovers import find as find_leftovers
 
 
 @dataclass
@@ -28,8 +32,10 @@ class RuleStats:
     reasons: Counter = field(default_factory=Counter)      # rejection reason (shortened) -> n
 
 
-def collect(inputs: list[Path], rules: Rules) -> tuple[dict[str, RuleStats], int, list[str]]:
-    """Stats per rule id over every article of the inputs, the number of articles, and read errors."""
+def collect(inputs: list[Path], rules: Rules,
+            leftovers: WordCounts | None = None) -> tuple[dict[str, RuleStats], int, list[str]]:
+    """Stats per rule id over every article of the inputs, the number of articles, and read errors;
+    the leftover numbers of each article go into `leftovers` when given."""
     stats: dict[str, RuleStats] = defaultdict(RuleStats)
     jobs, errors = discover(inputs)
     problems = [f"{e.article}: {e.error}" for e in errors]
@@ -41,6 +47,8 @@ def collect(inputs: list[Path], rules: Rules) -> tuple[dict[str, RuleStats], int
             problems.append(f"{job.article}: {e}")
             continue
         n += 1
+        if leftovers is not None:
+            leftovers.add(job.article, find_leftovers(a.cleaned.text, [(c.start, c.end) for c in a.kept], rules))
         for c in a.kept:
             stats[c.rule].hits += 1
         for c in a.lost:
