@@ -269,8 +269,16 @@ def iter_csv(path: Path):
     path = Path(path)
     try:
         with open(path, encoding="utf-8-sig", newline="") as f:
-            for r in csv.DictReader(f):
-                yield {k: unneutralise(v or "") for k, v in r.items() if k is not None}
+            reader = csv.reader(f)
+            header = next(reader, [])
+            width = len(header)
+            for cells in reader:
+                if not cells:
+                    continue                                     # a blank line, as csv.DictReader skips it
+                if len(cells) < width:
+                    cells += [""] * (width - len(cells))         # a short row: the missing cells empty
+                # only a cell starting with ' can be neutralised: the rest are taken as they are (fast)
+                yield dict(zip(header, [unneutralise(c) if c[:1] == "'" else c for c in cells]))
     except UnicodeDecodeError as e:
         raise CsvReadError(f"{path} is not UTF-8 (byte 0x{e.object[e.start]:02x} at {e.start}): was it saved "
                            f"from a spreadsheet? Save it as 'CSV UTF-8', or run the pipeline again to rewrite it")\

@@ -63,6 +63,7 @@ ROW_COLUMNS = ("kind", "text", "value", "value_max", "unit", "qualifier", "categ
                "start", "end", "raw_start", "raw_end", "rule", "status")
 GOLD_COLUMNS = ("kind", "text", "value", "value_max", "unit", "qualifier", "category", *CONTEXT_COLUMNS,
                 "start", "end")
+_START = ROW_COLUMNS.index("start")     # start, end: ints (or None) in the page's rows
 # What the index holds of articles.csv (the rest of the meta is in the article's chunk), and the
 # longest error or warnings cell it shows (the article view shows all of it).
 INDEX_FIELDS = ("article", "title", "status", "chars")
@@ -171,9 +172,8 @@ def row_cells(row: dict[str, str], matched: bool | None, clean: str | None) -> l
     status = "" if matched is None else ("match" if matched else "unexpected")
     if clean is not None and start is not None and end is not None and clean[start:end] != row.get("text", ""):
         status = (status + " offset").strip()
-    cells = {c: row.get(c, "") for c in ROW_COLUMNS}
-    cells.update(start=start, end=end, status=status)
-    return [cells[c] for c in ROW_COLUMNS]
+    return [*(row.get(c, "") for c in ROW_COLUMNS[:_START]), start, end,
+            *(row.get(c, "") for c in ROW_COLUMNS[_START + 2:-1]), status]
 
 
 def missed_cells(clean: str | None, rows: list[dict[str, str]], produced_ok: list[bool],
