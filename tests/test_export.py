@@ -135,3 +135,12 @@ def test_a_failed_export_keeps_the_earlier_workbook(outputs, monkeypatch, capsys
 def test_missing_csvs_say_what_to_run(tmp_path, capsys):
     assert cli.main(["export", "--out", str(tmp_path), "--xlsx", str(tmp_path / "f.xlsx")]) == 2
     assert "extractions.csv not found: run `python -m pipeline run" in capsys.readouterr().err
+
+
+def test_a_kind_without_rows_is_a_sheet_with_its_header(tmp_path):
+    from test_tables import write
+    out = write(tmp_path, [{"article": "a", "kind": "org", "text": "兰州大学", "value": "兰州大学",
+                            "category": "university", "start": 0, "end": 4}])
+    wb = openpyxl.load_workbook(export.write_xlsx(out, out / "facts.xlsx"))
+    assert wb["amount"].max_row == 1 and [c.value for c in wb["amount"][1]][:3] == ["article", "text", "value"]
+    assert [c.value for c in wb["org"][2]][:4] == ["a", "兰州大学", "兰州大学", "university"]

@@ -88,12 +88,14 @@ def _lay_out(ws, df, numbers: list[str]) -> None:
     for j, c in enumerate(df.columns, start=1):
         letter = get_column_letter(j)
         fixed = DAY_FORMAT if c in DAY_COLUMNS else TIME_FORMAT if c in TIME_COLUMNS else None
-        if fixed or c in numbers:
-            for (cell,) in ws.iter_rows(min_row=2, min_col=j, max_col=j):
-                if fixed:
-                    cell.number_format = fixed
-                elif isinstance(cell.value, Decimal):
-                    cell.number_format = _number_format(cell.value)
+        if fixed:
+            for (cell,) in ws.iter_rows(min_row=2, max_row=len(df) + 1, min_col=j, max_col=j):
+                cell.number_format = fixed
+        elif c in numbers:           # set here: pandas 2 writes a Decimal as text, pandas 3 as a number
+            for (cell,), d in zip(ws.iter_rows(min_row=2, max_row=len(df) + 1, min_col=j, max_col=j), df[c]):
+                cell.value = d
+                if d is not None:
+                    cell.number_format = _number_format(d)
         ws.column_dimensions[letter].width = _width(c, df[c])
 
 
@@ -105,7 +107,8 @@ def _number_format(d: Decimal) -> str:
 
 def _width(name: str, s) -> float:
     """Characters to show the header and the widest of the first WIDTH_SAMPLE cells (CJK count two)."""
-    cells = [name] + [_shown(v) for v in s.head(WIDTH_SAMPLE) if v is not None and v == v]
+    import pandas as pd
+    cells = [name] + [_shown(v) for v in s.head(WIDTH_SAMPLE) if not pd.isna(v)]
     return min(MAX_WIDTH, max(_display_width(v) for v in cells) + 2)
 
 
