@@ -28,6 +28,7 @@ this module only when `pipeline.load` is first called.
 """
 from __future__ import annotations
 
+import csv
 import warnings
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -57,7 +58,6 @@ NOT_FILLED = {
     "org": ("value_max", "unit", "qualifier", "indicator", "entity", "period", "period_max", "change",
             "value_base", "unit_base", "date_from", "date_to"),
 }
-JOINED = ("title", "source", "article_date")                   # the article's, on every kind's rows
 
 
 class TablesError(ValueError):
@@ -89,7 +89,11 @@ def load(out_dir: str | Path = "outputs") -> Tables:
     by_kind: dict[str, list[dict]] = {k: [] for k in KINDS}
     for r in rows[EXTRACTIONS]:
         by_kind.setdefault(r.get("kind", ""), []).append(r)
-    columns = _columns(rows[EXTRACTIONS], out_dir / EXTRACTIONS)
+    unknown = {k: len(v) for k, v in by_kind.items() if k not in KINDS}
+    if unknown:
+        warnings.warn(f"{out_dir / EXTRACTIONS}: rows of no known kind left out: {unknown} "
+                      f"(was the file edited?)", stacklevel=2)
+    columns = _columns(out_dir / EXTRACTIONS)
     frames = {k: _kind(k, by_kind[k], columns, joined, out_dir / EXTRACTIONS) for k in KINDS}
     return Tables(**frames, articles=articles)
 
@@ -100,9 +104,8 @@ def _read(path: Path) -> list[dict]:
     return read_csv(path)
 
 
-def _columns(rows: list[dict], path: Path) -> list[str]:
-    """The columns of the file (from its header: an older run's file may have fewer)."""
-    import csv
+def _columns(path: Path) -> list[str]:
+    """The columns of the file, from its header (an older run's file may have fewer)."""
     with open(path, encoding="utf-8-sig", newline="") as f:
         return next(csv.reader(f), [])
 
@@ -116,7 +119,7 @@ def _kind(kind: str, rows: list[dict], columns: list[str], joined: pd.DataFrame,
 
 
 def _articles(rows: list[dict], path: Path) -> pd.DataFrame:
-    df = pd.DataFrame(rows, columns=_columns(rows, path), dtype=object)
+    df = pd.DataFrame(rows, columns=_columns(path), dtype=object)
     if "date" in df:
         spans = [interval(d) for d in df["date"]]
         at = df.columns.get_loc("date") + 1

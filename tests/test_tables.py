@@ -187,3 +187,25 @@ def test_import_pipeline_does_not_import_pandas():
             "assert 'pandas' not in sys.modules, 'pandas imported'; "
             "pipeline.load; assert 'pandas' not in sys.modules")
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
+
+
+def test_rows_of_no_known_kind_are_left_out_with_a_warning(tmp_path):
+    out = write(tmp_path, [{"article": "a", "kind": "org", "text": "兰州大学", "value": "兰州大学", "start": 0, "end": 4},
+                           {"article": "a", "kind": "orgs", "text": "x", "value": "x", "start": 5, "end": 6}])
+    with pytest.warns(UserWarning, match=r"rows of no known kind left out: \{'orgs': 1\}"):
+        t = load(out)
+    assert list(t.org.value) == ["兰州大学"]
+
+
+def test_published_is_a_date_time(tmp_path):
+    arts = [{"article": "a", "title": "t", "status": "ok", "published": "2024-03-21 16:05"},
+            {"article": "b", "title": "u", "status": "ok", "published": ""}]
+    t = load(write(tmp_path, [], arts))
+    assert t.articles.published[0] == pd.Timestamp("2024-03-21 16:05") and t.articles.published.isna()[1]
+
+
+def test_a_published_cell_of_another_shape_is_named(tmp_path):
+    arts = [{"article": "a", "title": "t", "status": "ok", "published": "21.03.2024"}]
+    with pytest.warns(UserWarning, match=r"articles.csv: row 2, column published: '21.03.2024' is not an ISO"):
+        t = load(write(tmp_path, [], arts))
+    assert t.articles.published.isna().all()
