@@ -24,7 +24,7 @@ def require_browser() -> None:
     """Skip when the browser, its driver or selenium is missing; fail instead under CI."""
     missing = [p for p in (CHROMIUM, CHROMEDRIVER) if not os.access(p, os.X_OK)]
     try:
-        import selenium  # noqa: F401
+        import selenium  # noqa: F401 (only: is it installed)
     except ImportError:
         missing.append("the selenium package")
     if missing:

@@ -12,7 +12,7 @@ from collections import Counter
 import pytest
 
 from pipeline.commands.report import write_report
-from tests.browser import column, css, driver, open_view, wait_for, no_alert  # noqa: F401 (driver: a fixture)
+from tests.browser import column, css, driver, no_alert, open_view  # noqa: F401 (driver: a fixture)
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 FIXTURE = pathlib.Path(__file__).resolve().parent / "report_fixture"

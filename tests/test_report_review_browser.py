@@ -165,7 +165,8 @@ def test_review_is_kept_exported_and_becomes_a_golden_file(driver, review, capsy
     assert "a01: " in said and "written (14 rows: +3 -1 ~0)" in said
     assert "  + quantity 3.5万吨 = 35000 吨" in said and "  - org      兰州新区" in said
     assert "complete by hand: percent '八成'" in said
-    rows = [(r["kind"], r["text"], r["value"], r["unit"], r["qualifier"], r["entity"]) for r in read_csv(gold / "a01.csv")]
+    rows = [(r["kind"], r["text"], r["value"], r["unit"], r["qualifier"], r["entity"])
+            for r in read_csv(gold / "a01.csv")]
     assert rows == [
         ("date", "截至2023年底", "2023", "", "until", ""), ("org", "兰州新区", "兰州新区", "", "", ""),
         ("count", "236个", "236", "个", "", ""), ("amount", "超过1100亿元", "110000000000", "CNY", "more_than", ""),
@@ -284,5 +285,6 @@ def test_500_articles_and_20000_rows_open_quickly(driver, tmp_path):
         figures["all rows"] = time.perf_counter() - t0
     finally:
         driver.set_window_size(1400, 1100)
-    print("\n500 articles, 20,000 rows in headless Chromium: " + ", ".join(f"{k} {v:.2f} s" for k, v in figures.items()))
+    print("\n500 articles, 20,000 rows in headless Chromium: "
+          + ", ".join(f"{k} {v:.2f} s" for k, v in figures.items()))
     assert max(figures.values()) < 30

@@ -220,17 +220,19 @@ def test_report_memory_stays_bounded(tmp_path):
     assert per_article < 8_000
 
 
-def test_rows_of_an_article_apart_in_extractions_csv(tmp_path):
-    """A hand-edited extractions.csv with an article's rows apart: the page still has all of them."""
+@pytest.mark.parametrize("order", [lambda r: r[4:] + r[:4],                 # the first article's rows last
+                                   lambda r: r[:2] + r[4:] + r[2:4]])       # its rows apart
+def test_rows_out_of_order_in_extractions_csv(tmp_path, order):
+    """A hand-edited extractions.csv, its rows in another order: the page still has every row."""
+    from pipeline.outputs import EXTRACTION_COLUMNS
     helpers = report_helpers()
     out = tmp_path / "out"
     helpers.synthetic_output(out, n_articles=3, n_rows=4)
     rows = read_csv(out / "extractions.csv")
-    from pipeline.outputs import EXTRACTION_COLUMNS
-    (out / "extractions.csv").write_bytes(csv_bytes(EXTRACTION_COLUMNS, rows[4:] + rows[:4]))   # a01 last
-    (out / "extractions.csv").write_bytes(csv_bytes(EXTRACTION_COLUMNS, rows[:2] + rows[4:] + rows[2:4]))  # apart
+    (out / "extractions.csv").write_bytes(csv_bytes(EXTRACTION_COLUMNS, order(rows)))
     arts = helpers.page_articles(write_report(out))
     assert [len(a["rows"]) for a in arts] == [4, 4, 4]
+    assert [a["article"] for a in arts] == [r["article"] for r in read_csv(out / "articles.csv")]
 
 
 def test_ids_starting_like_a_formula_keep_text_and_golden_file(tmp_path, capsys):
