@@ -19,10 +19,11 @@ cache); the caller keeps the futures in order, so output order never depends
 on which worker finishes first.
 
 No worker's death loses a run. A local worker killed by the system (the
-out-of-memory killer) breaks its pool: each article it had in hand is then
-tried again alone in a separate one-worker pool, and an article that kills
-that worker too becomes an error row (not cached; the next run tries it
-again). Workers die with the main process (Linux: PR_SET_PDEATHSIG;
+out-of-memory killer) breaks its pool, and every chunk in flight fails
+with it: each of their articles is then tried again alone in a separate
+one-worker pool, where a death can only be its own, and an article that
+kills that worker twice becomes an error row (not cached; the next run tries
+it again). Workers die with the main process (Linux: PR_SET_PDEATHSIG;
 elsewhere a watchdog thread). On Dask the rules are a task the cluster can
 recompute when it loses every worker, each result carries the code version
 of the worker that made it, and a result made by other code is refused.
@@ -175,15 +176,17 @@ class ProcessEngine:
             self._pool = None
 
     def alone(self, task: Task):
-        """The result of one task run by itself in the one-worker pool; worker_died() when it kills it."""
-        if self._solo is None:
-            self._solo = self._new_pool(1)
-        try:
-            return self._solo.submit(_work, [task], self.packed).result()[0]
-        except BrokenProcessPool:
-            self._solo.shutdown(wait=False, cancel_futures=True)
-            self._solo = None
-            return worker_died(task)
+        """The result of one task run by itself in the one-worker pool, where a death can only be its own;
+        worker_died() when it kills that worker twice."""
+        for _ in range(2):
+            if self._solo is None:
+                self._solo = self._new_pool(1)
+            try:
+                return self._solo.submit(_work, [task], self.packed).result()[0]
+            except BrokenProcessPool:
+                self._solo.shutdown(wait=False, cancel_futures=True)
+                self._solo = None
+        return worker_died(task)
 
     def close(self, cancel: bool = False) -> None:
         for pool in (self._pool, self._solo):

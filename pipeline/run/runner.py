@@ -187,6 +187,7 @@ class Stats:
     cached: int = 0       # served from the cache
     processed: int = 0    # run through the stages
     inputs: object = None  # hashlib object over every job's content key, in job order (inputs_key)
+    transient: int = 0    # error rows of articles whose worker died (the next run tries them again)
 
 
 class OrderedResults:
@@ -278,6 +279,7 @@ class OrderedResults:
         for (job, digest), res in zip(jobs, future.result()):
             self.stats.processed += 1
             if isinstance(res, Transient):
+                self.stats.transient += 1
                 out.append((job, res.rendered))
                 continue
             blob = res if isinstance(res, bytes) else None      # packed by a worker
@@ -391,7 +393,7 @@ def write_outputs(out_dir: Path, rules: Rules, store: Cache | None, jobs: list[J
         complete = True
         if store is not None:
             remove_stale_clean_texts(out_dir, store, writer.with_clean)
-            if record is not None:
+            if record is not None and not stats.transient:     # else the next run must try those again
                 s = writer.summary
                 store.set_outputs_state({**record, "inputs": stats.inputs.hexdigest(), "files": file_stats(out_dir),
                                          "articles": s.articles, "errors": s.errors, "rows": dict(s.rows)})
