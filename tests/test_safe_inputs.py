@@ -226,3 +226,18 @@ def test_max_file_mb_is_a_run_option(tmp_path):
     assert row["status"] == "error" and "more than the 0.001 MB" in row["error"] and "--max-file-mb" in row["error"]
     rc, _, _ = cli("run", inp, "--out", tmp_path / "out", *QUIET, "--max-file-mb", "1")
     assert rc == 0 and rows(tmp_path / "out")[0]["status"] == "ok"
+
+
+def test_run_help_documents_the_options_and_exit_status():
+    from pipeline.commands.cli import build_parser
+    sub = next(a for a in build_parser()._actions if a.dest == "command").choices["run"]
+    text = sub.format_help()
+    for words in ("--max-file-mb", "--allow-empty", "exit status", "2 the run was refused"):
+        assert words in text
+
+
+# --- C5: messages that fit the situation ------------------------------------------------------
+
+def test_explain_of_a_missing_file_does_not_speak_of_a_run(tmp_path):
+    rc, out, err = cli("explain", "--file", tmp_path / "missing.txt")
+    assert rc != 0 and "file not found; check the path" in err and "during the run" not in err

@@ -380,7 +380,7 @@ def read_bytes(path, limit: int | None = None, listed: bool = False) -> bytes:
 
 def _too_large(path, size: int, limit: int) -> str:
     return (f"{path}: is {size / 1e6:.1f} MB, more than the {limit / 1e6:g} MB an article may have; split it "
-            f"into articles, or raise the limit with `run {MAX_FILE_OPTION} <MB>`")
+            f"into articles, or raise the limit with {MAX_FILE_OPTION} <MB>")
 
 
 def read_file(path) -> Decoded:
