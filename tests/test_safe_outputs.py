@@ -315,3 +315,13 @@ def test_csvs_saved_as_gbk_are_a_one_line_error(command, tmp_path):
         resave_as_gbk(p)
     rc, _, err = cli(*command(out, gold))
     assert rc == 2 and "is not UTF-8" in one_line_error(err) and "spreadsheet" in err
+
+
+def test_an_unchanged_rerun_keeps_the_cache_for_the_next_one(done):
+    """The unchanged re-run reads no cache entry; it must not prune them all (the next run with one new
+    article would recompute everything)."""
+    inp, out, before = done
+    assert "(3 unchanged, from the cache)" in cli("run", inp, "--out", out, *QUIET)[2]
+    (inp / "new.txt").write_text("新文章\n兰州新区投资1亿元。\n", encoding="utf-8")
+    rc, _, err = cli("run", inp, "--out", out, *QUIET)
+    assert rc == 0 and "(3 unchanged, from the cache)" in err

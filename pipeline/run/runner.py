@@ -508,12 +508,13 @@ def run(inputs: list[Path], out_dir: Path, rules: Rules | None = None, n_jobs: i
     prepare_out_dir(out_dir)
     with OutputLock(out_dir) as lock:
         store = open_cache(out_dir, rules, lock.read_only, force) if cache else None
-        complete = False
+        complete = wrote = False
         try:
             jobs, errors = plan_jobs(found, store, force)
             jkey = jobs_key(jobs, errors)
             summary = up_to_date(out_dir, store, jobs, jkey, limit) if store is not None and not force else None
             if summary is None:
+                wrote = True
                 if lock.read_only:
                     raise RunError(f"cannot write to {out_dir} (permission denied); the previous outputs are kept")
                 sweep_temp_files(out_dir, older_than=time.time())    # no other run writes here (the lock)
@@ -522,8 +523,9 @@ def run(inputs: list[Path], out_dir: Path, rules: Rules | None = None, n_jobs: i
                                         progress=progress, record=None if found.unlisted else {"jobs": jkey})
             complete = True
         finally:
-            # after a folder that could not be listed, nothing is pruned: its articles stay in the cache
-            close_cache(store, complete and not found.unlisted, out_dir, failing=not complete)
+            # pruned only after outputs were written (an unchanged run marks no entry as seen), and not
+            # after a folder that could not be listed: its articles stay in the cache
+            close_cache(store, wrote and complete and not found.unlisted, out_dir, failing=not complete)
     summary.notes = notes(found)
     summary.seconds = time.perf_counter() - t0
     return summary
