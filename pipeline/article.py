@@ -13,11 +13,12 @@ from pathlib import Path
 
 import regex
 
-from .outputs import KINDS
+from .outputs import FIGURE_KINDS, KINDS
 from .rules import Rules
-from .stages import segment
+from .stages import base_units, segment
 from .stages.clean import Cleaned, clean
 from .stages.extract import Candidate, candidates, context, resolve
+from .stages.intervals import interval
 from .stages.read import Decoded, ReadError, decode, read_file, readable_path
 
 # Sentence ends: the mention's sentence runs between two of these.
@@ -79,6 +80,7 @@ class Analysis:
     lost: list[Candidate]
     rejected: list[Candidate]
     warnings: list[str]
+    units: dict = field(default_factory=dict)     # quantity unit -> (base unit, factor), for value_base
 
 
 def article_year(date: str) -> int | None:
@@ -95,7 +97,8 @@ def analyse(raw: str, rules: Rules) -> Analysis:
     skip = list(cleaned.meta.datelines)
     found, rejected = candidates(cleaned.text, rules, ctx, skip, toks, warnings)
     kept, lost = resolve(found)
-    return Analysis(cleaned, toks, kept, lost, rejected, warnings)
+    units = base_units.factors(rules.lists.get(base_units.LIST_NAME, []))
+    return Analysis(cleaned, toks, kept, lost, rejected, warnings, units)
 
 
 def sentence_ends(text: str) -> list[int]:
@@ -135,7 +138,23 @@ def rows_of(article: str, a: Analysis) -> list[dict]:
                      "qualifier": f.get("qualifier", ""), "category": f.get("category", ""),
                      "start": c.start, "end": c.end, "raw_start": rs, "raw_end": re_,
                      "sentence": sentence_of(text, c.start, c.end, ends), "rule": c.rule})
+    for r in rows:                  # last: the columns derived from the others (period included)
+        r.update(derived(r, a.units))
     return rows
+
+
+def derived(row: dict, units: dict) -> dict:
+    """The columns computed from a row's others: `value_base`, `unit_base` of a quantity, and
+    `date_from`, `date_to` of a date's value..value_max or of a figure's period..period_max."""
+    out = {}
+    kind = row["kind"]
+    if kind == "quantity":
+        out["value_base"], out["unit_base"] = base_units.to_base(row["value"], row["unit"], units)
+    if kind == "date":
+        out["date_from"], out["date_to"] = interval(row["value"], row["value_max"], row["qualifier"])
+    elif kind in FIGURE_KINDS:
+        out["date_from"], out["date_to"] = interval(row.get("period", ""), row.get("period_max", ""))
+    return out
 
 
 def process_text(article: str, raw: str, rules: Rules, warnings: list[str] | None = None) -> ArticleResult:

@@ -16,6 +16,7 @@ from pathlib import Path
 import regex
 
 from .outputs import KINDS
+from .stages import base_units
 from .stages.boilerplate import BoilerplateRules
 
 RULE_FILES = {k: f"{k}.toml" for k in KINDS}
@@ -182,6 +183,8 @@ def load_rules(rules_dir: Path | None = None, only_files: list[Path] | None = No
     lists = {}
     for p in sorted((rules_dir / "lists").glob("*.txt")):
         lists[p.stem] = read_list(p, problems)
+    problems += base_units.problems(lists.get(base_units.LIST_NAME, []),
+                                    str(rules_dir / "lists" / f"{base_units.LIST_NAME}.txt"))
     fragments: dict[str, str] = {}
     for name, rows in lists.items():
         fragments[name.upper()] = _alternation([r[0] for r in rows])

@@ -129,6 +129,30 @@ def cmd_report(args) -> int:
     return 0
 
 
+def cmd_export(args) -> int:
+    """Write the tables of an earlier run as an Excel workbook (no extraction).
+
+    One sheet per kind (amount, count, percent, quantity, date, org) plus
+    articles: the tables of `pipeline.load`, numbers as numbers, calendar
+    days as dates, the header row frozen with filters on. Needs openpyxl:
+    pip install -e '.[xlsx]'.
+
+    examples:
+      python -m pipeline export --xlsx outputs/facts.xlsx
+      python -m pipeline export --out today/ --xlsx today/facts.xlsx
+    """
+    from ..outputs import CsvReadError
+    from ..tables import TablesError
+    from .export import ExportError, write_xlsx
+    try:
+        path = write_xlsx(Path(args.out), Path(args.xlsx))
+    except (ExportError, TablesError, CsvReadError, OSError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    print(path)
+    return 0
+
+
 def cmd_check_rules(args) -> int:
     """Validate the rules and run every example, negative and known failure through the whole pipeline.
 
@@ -281,6 +305,10 @@ def build_parser() -> argparse.ArgumentParser:
     sp = add("report", cmd_report, "rebuild report.html from existing CSVs")
     sp.add_argument("--out", default=str(ROOT / "outputs"), help="folder with the CSVs (default outputs/)")
     sp.add_argument("--gold", help="golden folder (default tests/golden)")
+
+    sp = add("export", cmd_export, "write the tables of a run as an Excel workbook (--xlsx PATH)")
+    sp.add_argument("--xlsx", required=True, metavar="PATH", help="the workbook to write, e.g. outputs/facts.xlsx")
+    sp.add_argument("--out", default=str(ROOT / "outputs"), help="folder with the CSVs (default outputs/)")
 
     sp = add("check-rules", cmd_check_rules, "validate the rules and run their examples and negatives")
     sp.add_argument("files", nargs="*", metavar="FILE", help="only the rules of these files (e.g. rules/amount.toml)")
