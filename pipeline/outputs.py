@@ -66,6 +66,14 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 PLAIN_VALUE = re.compile(r"-?[0-9]+(?:\.[0-9]+)?|--[0-9]{2}-[0-9]{2}")
 # Temporary files of atomic_write and of the streamed CSVs: `.<name>.<random>.tmp`.
 TEMP_FILE = re.compile(r"\..+\.[A-Za-z0-9_]+\.tmp")
+# Longest file name most file systems take, in bytes; a temporary name is cut to fit in it.
+NAME_MAX = 255
+# The most characters a spreadsheet shows in a cell (Excel: 32,767); longer cells are cut, marked with ….
+MAX_CELL = 32767
+# Cells of articles.csv taken from the article's header or tail lines (a byline without end can run on
+# for pages): cut like the title.
+META_COLUMNS = ("title", "source", "reporter", "editor")
+MAX_META = 200
 
 
 def _needs_quote(s: str) -> bool:
@@ -106,7 +114,7 @@ def atomic_write(path: Path, data: bytes, durable: bool = True) -> None:
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=temp_prefix(path.name), suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
@@ -123,6 +131,15 @@ def atomic_write(path: Path, data: bytes, durable: bool = True) -> None:
         raise
     if durable:
         _fsync_dir(path.parent)
+
+
+def temp_prefix(name: str) -> str:
+    """`.<name>.` for the temporary file of `name`, the name cut so that the whole temporary name
+    (prefix, 8 random characters, `.tmp`) fits in NAME_MAX bytes: a file whose own name fits can be written."""
+    room = NAME_MAX - len(".") - len(".") - 8 - len(".tmp")
+    while len(name.encode("utf-8", "surrogateescape")) > room:
+        name = name[:-1]
+    return f".{name}."
 
 
 _FILE_MODE: list[int] = []
@@ -209,13 +226,25 @@ class Rendered:
     kinds: dict[str, int]       # rows per kind, for the summary
 
 
+def clip_cell(value, limit: int = MAX_CELL):
+    """value, or its first `limit` characters and … when it is a longer string."""
+    return value[:limit] + "…" if isinstance(value, str) and len(value) > limit else value
+
+
+def article_line(row: dict) -> bytes:
+    """The line of articles.csv of one article row: header and tail cells cut to MAX_META characters,
+    every other cell to MAX_CELL, so a spreadsheet shows each whole."""
+    row = {k: clip_cell(v, MAX_META if k in META_COLUMNS else MAX_CELL) for k, v in row.items()}
+    return csv_lines(ARTICLE_COLUMNS, [row])
+
+
 def render(res) -> Rendered:
     """The Rendered form of an `article.ArticleResult`."""
     kinds: dict[str, int] = {}
     for r in res.rows:
         kinds[r["kind"]] = kinds.get(r["kind"], 0) + 1
     return Rendered(res.article, res.status == "ok", csv_lines(EXTRACTION_COLUMNS, res.rows),
-                    csv_lines(ARTICLE_COLUMNS, [res.article_row()]), res.clean_text.encode("utf-8"), kinds)
+                    article_line(res.article_row()), res.clean_text.encode("utf-8"), kinds)
 
 
 class CsvStream:
@@ -227,7 +256,7 @@ class CsvStream:
 
     def __init__(self, path: Path, columns: list[str]):
         self.path, self.columns = path, columns
-        fd, self.tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        fd, self.tmp = tempfile.mkstemp(prefix=temp_prefix(path.name), suffix=".tmp", dir=path.parent)
         self.f = os.fdopen(fd, "wb")
         self.f.write(csv_bytes(columns, []))
 

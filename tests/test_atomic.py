@@ -30,6 +30,7 @@ from pipeline.outputs import ARTICLE_COLUMNS, EXTRACTION_COLUMNS
 from pipeline.commands.cli import main
 from pipeline.stages.read import read_file
 from pipeline.outputs import atomic_write, is_temp_file, sweep_temp_files
+from pipeline.run.lock import LOCK_NAME
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "corpus"
@@ -73,6 +74,8 @@ def check_whole(out: Path, old: dict[str, bytes], new: dict[str, bytes]) -> str:
     for rel, data in snapshot(out).items():
         if rel.startswith("clean/"):
             assert data == new.get(rel, old.get(rel)), rel
+        elif rel == LOCK_NAME:
+            assert data == b"", "the lock file is never written"
         else:
             assert rel in COLUMNS, f"unexpected file {rel}"
     return "/".join(seen)

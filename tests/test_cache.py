@@ -186,7 +186,7 @@ def test_all_cached_run_loads_no_jieba(inputs, tmp_path):
     code = ("import json, resource, sys; sys.path.insert(0, sys.argv[1]); from pipeline.commands.cli import main; "
             "rc = main(['run', sys.argv[2], '--out', sys.argv[3], '--no-report', '--quiet', '--jobs', sys.argv[4]]); "
             "import pipeline.stages.segment as s; "
-            "print(json.dumps([rc, s.tokenizer.cache_info().currsize, "
+            "print(json.dumps([rc, s._tokenizer.cache_info().currsize, "
             "resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss > 0]))")
 
     def cli(jobs):

@@ -25,7 +25,7 @@ import pytest
 from pipeline.article import process_bytes
 from pipeline.commands.cli import main
 from pipeline.stages.clean import clean
-from pipeline.stages.read import MAX_FILE_MB_ENV, ReadError, decode, read_bytes, read_file
+from pipeline.stages.read import MAX_FILE_OPTION, ReadError, decode, max_file_bytes, read_bytes, read_file
 from pipeline.rules import load_rules
 from pipeline.outputs import FORMULA_START, PLAIN_VALUE, unneutralise
 
@@ -75,7 +75,7 @@ CASES = {
     "fifo": ("error", ["fifo.txt", "named pipe (FIFO)", "not a regular file"], 0),
     "folder": ("error", ["folder.txt", "is a folder"], 0),
     "folder.txt/inside": ("ok", [], "some"),
-    "too-large": ("error", ["too-large.txt", "MB an article may have", MAX_FILE_MB_ENV], 0),
+    "too-large": ("error", ["too-large.txt", "MB an article may have", MAX_FILE_OPTION], 0),
     "digits-20000": ("ok", [], None),
     "parentheses-3000": ("ok", [], None),
     "duo-50000": ("ok", [], None),
@@ -138,18 +138,14 @@ def hostile_run(tmp_path_factory):
     shutil.copytree(HOSTILE, inp, ignore=shutil.ignore_patterns("*.py", "*.md", "__pycache__"))
     make_special(inp)
     out = tmp / "out"
-    mp = pytest.MonkeyPatch()
-    mp.setenv(MAX_FILE_MB_ENV, "1")
     import io
     from contextlib import redirect_stderr
     err = io.StringIO()
-    try:
-        with redirect_stderr(err):
-            t0 = time.perf_counter()
-            rc = main(["run", str(inp), "--out", str(out), "--jobs", "1", "--no-report", "--quiet", "--no-cache"])
-            seconds = time.perf_counter() - t0
-    finally:
-        mp.undo()
+    with redirect_stderr(err):
+        t0 = time.perf_counter()
+        rc = main(["run", str(inp), "--out", str(out), "--jobs", "1", "--no-report", "--quiet", "--no-cache",
+                   "--max-file-mb", "1"])
+        seconds = time.perf_counter() - t0
     return inp, out, rc, err.getvalue(), seconds
 
 
@@ -267,8 +263,10 @@ def test_read_errors_name_the_file_and_what_to_do(tmp_path, monkeypatch):
     link.symlink_to(tmp_path / "gone.txt")
     with pytest.raises(ReadError, match=r"a\.txt: file not found: it is a symbolic link to .*gone\.txt"):
         read_bytes(link)
-    with pytest.raises(ReadError, match=r"b\.txt: file not found .*check the path"):
+    with pytest.raises(ReadError, match=r"b\.txt: file not found; check the path"):
         read_bytes(tmp_path / "b.txt")
+    with pytest.raises(ReadError, match=r"b\.txt: file not found \(was it moved or deleted during the run\?\)"):
+        read_bytes(tmp_path / "b.txt", listed=True)
     (tmp_path / "d.txt").mkdir()
     with pytest.raises(ReadError, match=r"d\.txt: is a folder"):
         read_bytes(tmp_path / "d.txt")
@@ -284,11 +282,9 @@ def test_read_errors_name_the_file_and_what_to_do(tmp_path, monkeypatch):
             read_bytes(tmp_path / "z.txt")
     big = tmp_path / "big.txt"
     big.write_bytes(b"a" * 2_000_001)
-    monkeypatch.setenv(MAX_FILE_MB_ENV, "2")
-    with pytest.raises(ReadError, match=r"big\.txt: is 2\.0 MB, more than the 2 MB"):
-        read_bytes(big)
-    monkeypatch.setenv(MAX_FILE_MB_ENV, "3")
-    assert len(read_bytes(big)) == 2_000_001
+    with pytest.raises(ReadError, match=r"big\.txt: is 2\.0 MB, more than the 2 MB.*--max-file-mb"):
+        read_bytes(big, max_file_bytes(2))
+    assert len(read_bytes(big, max_file_bytes(3))) == 2_000_001
 
 
 def test_unreadable_mode_000_is_an_error_row_when_not_root(tmp_path):

@@ -11,8 +11,10 @@ import os
 import sys
 from pathlib import Path
 
-from ..outputs import KINDS
+from ..outputs import KINDS, CsvReadError
 from ..rules import RulesError, default_rules_dir, load_rules
+from ..run.errors import RunError
+from ..stages.read import MAX_FILE_MB
 
 ROOT = Path(__file__).resolve().parents[2]   # the checkout: corpus/, outputs/, tests/golden
 DEFAULT_GOLDEN = ROOT / "tests" / "golden"
@@ -24,6 +26,15 @@ def _rules(args):
     return load_rules(Path(args.rules) if args.rules else None)
 
 
+def _inputs(args) -> list[Path]:
+    """The INPUT arguments (default corpus/), refused with RunError when one is missing or an empty folder."""
+    from ..run.inputs import find_inputs
+    from ..run.runner import refuse_bad_inputs
+    inputs = [Path(p) for p in args.inputs] or [ROOT / "corpus"]
+    refuse_bad_inputs(find_inputs(inputs), writing=False)
+    return inputs
+
+
 def cmd_run(args) -> int:
     """Process articles into CSVs.
 
@@ -33,9 +44,19 @@ def cmd_run(args) -> int:
       python -m pipeline run --jobs 1               # one process
       python -m pipeline run archive/ --force       # ignore outputs/.cache/, recompute all
       python -m pipeline run archive/ --engine dask --scheduler tcp://10.0.0.5:8786
+      python -m pipeline run big/ --max-file-mb 200     # accept article files up to 200 MB
 
     Articles whose bytes, rules and code are unchanged since the last run into
     the same --out are taken from --out/.cache/ (same output, no recomputation).
+
+    The run refuses, writing nothing, when an input does not exist or an input
+    folder holds no *.txt file (use --allow-empty if that is meant), when another
+    run is writing the same --out, or when --out cannot be written (an unchanged
+    re-run into a read-only --out still succeeds: it writes nothing).
+
+    exit status: 0 every file was read; 1 some were not (their rows in
+    articles.csv say why); 2 the run was refused or stopped (the message says
+    why; the previous outputs are kept); 130 interrupted.
     """
     from ..run import run
     rules = _rules(args)
@@ -44,12 +65,11 @@ def cmd_run(args) -> int:
     if args.scheduler and args.engine != "dask":
         print("error: --scheduler needs --engine dask", file=sys.stderr)
         return 2
-    try:
-        summary = run(inputs, out, rules, n_jobs=args.jobs, progress=not args.quiet, engine=args.engine,
-                      scheduler=args.scheduler, cache=not args.no_cache, force=args.force)
-    except RuntimeError as e:  # e.g. --engine dask without dask installed
-        print(f"error: {e}", file=sys.stderr)
-        return 2
+    summary = run(inputs, out, rules, n_jobs=args.jobs, progress=not args.quiet, engine=args.engine,
+                  scheduler=args.scheduler, cache=not args.no_cache, force=args.force,
+                  allow_empty=args.allow_empty, max_file_mb=args.max_file_mb)
+    for note in summary.notes:
+        print(f"note: {note}", file=sys.stderr)
     if not args.no_report:
         report_step(out, _gold_for_report(args), rules, summary.unchanged)  # a failure is said; the CSVs stand
     print(summary.line(), file=sys.stderr)
@@ -92,12 +112,12 @@ def cmd_eval(args) -> int:
     from ..run import run
     from .evaluate import load_golden, report, score, table
     rules = _rules(args)
+    inputs = _inputs(args)
     gold_dir = Path(args.gold)
     golden = load_golden(gold_dir)
     if not golden:
         print(f"error: no golden files (*.csv) in {gold_dir}", file=sys.stderr)
         return 2
-    inputs = [Path(p) for p in args.inputs] or [ROOT / "corpus"]
     with tempfile.TemporaryDirectory() as tmp:
         run(inputs, Path(tmp), rules, n_jobs=args.jobs, progress=False)
         predicted: dict[str, list[dict]] = {}
@@ -206,8 +226,7 @@ def cmd_diff(args) -> int:
       python -m pipeline diff corpus/dev01.txt --gold tests/golden
     """
     from .diff import diff_command
-    text, code = diff_command(_rules(args), [Path(p) for p in args.inputs] or [ROOT / "corpus"], args.against,
-                              Path(args.gold))
+    text, code = diff_command(_rules(args), _inputs(args), args.against, Path(args.gold))
     print(text)
     return code
 
@@ -227,7 +246,7 @@ def cmd_stats(args) -> int:
     from .stats import collect, format_stats
     rules = _rules(args)
     left = WordCounts.empty()
-    print(format_stats(rules, *collect([Path(p) for p in args.inputs] or [ROOT / "corpus"], rules, left)))
+    print(format_stats(rules, *collect(_inputs(args), rules, left)))
     print("\n" + format_table(left))
     return 0
 
@@ -285,6 +304,16 @@ def cmd_golden_accept(args) -> int:
     return 0 if ok else 1
 
 
+def _positive(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive number")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m pipeline", description=__doc__.split("\n\n")[0],
                                 formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -310,6 +339,10 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--quiet", action="store_true", help="no progress bar")
     sp.add_argument("--force", action="store_true", help="recompute every article, ignoring the cache (it is refilled)")
     sp.add_argument("--no-cache", action="store_true", help="neither read nor write --out/.cache/")
+    sp.add_argument("--allow-empty", action="store_true",
+                    help="an input folder without any *.txt is no error: write empty outputs (and empty the cache)")
+    sp.add_argument("--max-file-mb", type=_positive, default=None, metavar="MB",
+                    help=f"largest article file read, in MB (default {MAX_FILE_MB}); a larger one is an error row")
     sp.add_argument("--engine", choices=("local", "dask"), default="local",
                     help="local: this machine (--jobs processes); dask: a Dask cluster (pip install -e '.[dask]')")
     sp.add_argument("--scheduler", metavar="ADDRESS",
@@ -377,6 +410,9 @@ def main(argv: list[str] | None = None) -> int:
     except RulesError as e:
         print(f"error: the rules do not load:\n{e}", file=sys.stderr)
         return 1
+    except (RunError, CsvReadError) as e:     # what the user can fix: one line, no traceback
+        print(f"error: {e}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("interrupted; outputs/ keeps the previous run's files", file=sys.stderr)
         return 130

@@ -40,30 +40,50 @@ def context(rules: Rules, article_year: int | None) -> Context:
                    article_year)
 
 
+# MATCH_TIMEOUT is granted per this many characters a rule scans (and never less than once): a
+# plain linear scan of a long article takes long too (about 0.2 s per million characters for a
+# rule without a trigger), and must not be stopped as if it were a pattern that backtracks.
+TIMEOUT_CHARS = 1_000_000
+
+
+def time_limit(n_chars: int) -> float:
+    """Seconds a rule (or trigger) may spend scanning n_chars characters."""
+    return _rules_module.MATCH_TIMEOUT * max(1.0, n_chars / TIMEOUT_CHARS)
+
+
+def _stopped(what: str, limit: float) -> str:
+    """The warning of a rule or trigger stopped by its time limit."""
+    return (f"{what} stopped after {limit:.3g} s ({_rules_module.MATCH_TIMEOUT:g} s per million characters "
+            f"scanned), far longer than a scan of this text needs: a pattern that backtracks?")
+
+
 def candidates(text: str, rules: Rules, ctx: Context, skip: list[tuple[int, int]] = (),
                tokens=None, warnings: list[str] | None = None, rule_ids=None) -> tuple[list[Candidate], list[Candidate]]:
     """All candidates of all rules: (interpreted ones, ones dropped by interpretation)."""
     found, rejected = [], []
     windows: dict[object, list[tuple[int, int]]] = {}
-    timeout = _rules_module.MATCH_TIMEOUT
     for rule in rules.rules:
         if rule_ids is not None and rule.id not in rule_ids:
             continue
         key = rule.trigger.pattern if rule.trigger is not None else None
         if key not in windows:
             try:
-                windows[key] = trigger_windows(text, rule.trigger, timeout)
+                windows[key] = trigger_windows(text, rule.trigger, time_limit(len(text)))
             except TimeoutError:               # a trigger is a speed-up: without it, the rule scans all
                 windows[key] = [(0, len(text))]
                 if warnings is not None:
-                    warnings.append(f"trigger of rule {rule.id} ({rule.where}) stopped after {timeout:g} s "
-                                    f"(catastrophic backtracking?); its rules scanned the whole text")
+                    warnings.append(_stopped(f"trigger of rule {rule.id} ({rule.where})", time_limit(len(text)))
+                                    + "; its rules scanned the whole text")
+        limit = 0.0
         try:
-            matches = [m for ws, we in windows[key] for m in rule.regex.finditer(text, ws, we, timeout=timeout)]
+            matches = []
+            for ws, we in windows[key]:
+                limit = time_limit(we - ws)
+                matches += rule.regex.finditer(text, ws, we, timeout=limit)
         except TimeoutError:
             if warnings is not None:
-                warnings.append(f"rule {rule.id} ({rule.where}) stopped after {timeout:g} s "
-                                f"(catastrophic backtracking?); its matches in this article are lost")
+                warnings.append(_stopped(f"rule {rule.id} ({rule.where})", limit)
+                                + "; its matches in this article are lost")
             continue
         for m in matches:
             s, e = m.span()

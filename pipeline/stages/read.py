@@ -48,9 +48,11 @@ MIN_SCORE = 0.5
 MIN_SCORE_SAMPLE = 20
 # Control characters (other than tab, line ends, form feed) beyond this share: a binary file.
 MAX_CONTROL_SHARE = 0.05
-# Largest file read, in MB (10^6 bytes); the environment variable overrides it.
+# Largest file read, in MB (10^6 bytes), unless `run --max-file-mb` says otherwise: a bigger
+# file is almost never one article (a crawl dump, a log), and one article needs about 100 times
+# its size in memory.
 MAX_FILE_MB = 64
-MAX_FILE_MB_ENV = "PIPELINE_MAX_FILE_MB"
+MAX_FILE_OPTION = "--max-file-mb"
 
 CONTROLS = regex.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
 NON_ASCII = regex.compile(r"[^\x00-\x7f]")
@@ -315,26 +317,24 @@ def readable_path(path) -> str:
     return "/".join(parts)
 
 
-def max_file_bytes() -> int:
-    """The size limit of one article file, from $PIPELINE_MAX_FILE_MB or MAX_FILE_MB."""
-    try:
-        mb = float(os.environ.get(MAX_FILE_MB_ENV, MAX_FILE_MB))
-    except ValueError:
-        mb = MAX_FILE_MB
-    return int(mb * 1_000_000)
+def max_file_bytes(mb: float | None = None) -> int:
+    """The size limit of one article file in bytes: `mb` MB, or MAX_FILE_MB."""
+    return int((MAX_FILE_MB if mb is None else mb) * 1_000_000)
 
 
 _KINDS = [(stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISSOCK, "a socket"),
           (stat.S_ISCHR, "a device"), (stat.S_ISBLK, "a block device")]
 
 
-def read_bytes(path) -> bytes:
-    """The bytes of one regular file; every failure becomes a ReadError naming the file.
+def read_bytes(path, limit: int | None = None, listed: bool = False) -> bytes:
+    """The bytes of one regular file of at most `limit` bytes (default: max_file_bytes());
+    every failure becomes a ReadError naming the file.
 
     Opened without blocking and checked with fstat, so a FIFO, a socket or a device
-    named *.txt is refused instead of hanging or reading forever.
+    named *.txt is refused instead of hanging or reading forever. `listed`: the file was
+    found when the run listed its folder, so a missing file was moved or deleted since.
     """
-    limit = max_file_bytes()
+    limit = max_file_bytes() if limit is None else limit
     path, shown = os.fspath(path), readable_path(path)
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
     try:
@@ -344,8 +344,10 @@ def read_bytes(path) -> bytes:
             target = readable_path(os.readlink(path))
             raise ReadError(f"{shown}: file not found: it is a symbolic link to {target}, which does not exist; "
                             f"fix or remove the link") from None
-        raise ReadError(f"{shown}: file not found (was it moved or deleted during the run?); check the path") \
-            from None
+        if listed:
+            raise ReadError(f"{shown}: file not found (was it moved or deleted during the run?); check the path") \
+                from None
+        raise ReadError(f"{shown}: file not found; check the path") from None
     except IsADirectoryError:
         raise ReadError(f"{shown}: is a folder, not a file") from None
     except PermissionError:
@@ -378,7 +380,7 @@ def read_bytes(path) -> bytes:
 
 def _too_large(path, size: int, limit: int) -> str:
     return (f"{path}: is {size / 1e6:.1f} MB, more than the {limit / 1e6:g} MB an article may have; split it "
-            f"into articles, or raise the limit with {MAX_FILE_MB_ENV}=<MB>")
+            f"into articles, or raise the limit with {MAX_FILE_OPTION} <MB>")
 
 
 def read_file(path) -> Decoded:

@@ -45,30 +45,38 @@ CANDIDATE_RE = re.compile(
 HAN_RE = re.compile(r"[\u3400-\u4DBF\u4E00-\u9FFF\uF900-\uFAFF]")
 
 
+TABLES_FILE = "repair-tables.marshal"
+
+
 @functools.cache
 def _jieba_tables() -> tuple[dict[str, float], dict[str, float]]:
     """Log frequencies of characters and of 2-4 character words from jieba's
-    (Simplified) dictionary.  Loaded lazily, once a candidate exists.
+    (Simplified) dictionary (segment.main_dict_path()).  Loaded lazily, once a candidate exists.
 
     Building them reads the whole dictionary (~1 s), so they are kept in a
-    marshal file beside jieba's own cache in the temporary folder, keyed on the
-    dictionary's path, size and time; every later process loads them in ~0.1 s.
+    marshal file in the per-user cache folder (usercache.py), keyed on the
+    dictionary's path, size and time and on jieba's version; every later
+    process loads them in ~0.1 s. Without a cache folder they are built each time.
     """
+    import importlib.metadata
     import marshal
-    import tempfile
 
-    import jieba
-    dict_path = jieba.dt.get_dict_file().name
+    from ..outputs import atomic_write
+    from ..usercache import user_cache_dir
+    from .segment import main_dict_path
+    dict_path = main_dict_path()
     st = os.stat(dict_path)
-    key = f"{dict_path}|{st.st_size}|{st.st_mtime_ns}|{MIN_WORD_FREQ}"
-    cache = os.path.join(tempfile.gettempdir(), "cn-news-facts.repair-tables.marshal")
-    try:
-        with open(cache, "rb") as fh:
-            stored_key, tables = marshal.load(fh)
-        if stored_key == key:
-            return tables
-    except (OSError, EOFError, ValueError, TypeError):
-        pass
+    key = f"{dict_path}|{st.st_size}|{st.st_mtime_ns}|{importlib.metadata.version('jieba')}|{MIN_WORD_FREQ}"
+    folder = user_cache_dir()
+    cache = folder / TABLES_FILE if folder is not None else None
+    if cache is not None:
+        try:
+            with open(cache, "rb") as fh:
+                stored_key, tables = marshal.load(fh)
+            if stored_key == key:
+                return tables
+        except (OSError, EOFError, ValueError, TypeError):
+            pass
     chars: dict[str, int] = {}
     words: dict[str, float] = {}
     with open(dict_path, "rb") as fh:
@@ -79,26 +87,19 @@ def _jieba_tables() -> tuple[dict[str, float], dict[str, float]]:
             if 2 <= len(word) <= 4 and int(freq) >= MIN_WORD_FREQ:
                 words[word] = math.log(int(freq))
     tables = ({c: math.log(n) for c, n in chars.items()}, words)
-    tmp = None
-    try:   # written atomically: a concurrent process sees the old file or the new one
-        fd, tmp = tempfile.mkstemp(dir=os.path.dirname(cache), prefix=".cn-news-facts.")
-        with os.fdopen(fd, "wb") as fh:
-            marshal.dump((key, tables), fh)
-        os.replace(tmp, cache)
-    except OSError:
-        if tmp and os.path.exists(tmp):
-            os.unlink(tmp)
+    if cache is not None:
+        try:   # atomic: a concurrent process sees the old file or the new one
+            atomic_write(cache, marshal.dumps((key, tables)), durable=False)
+        except OSError:
+            pass
     return tables
 
 
-@functools.cache
-def _t2s_chars() -> dict[str, str]:
-    """OpenCC's Traditional->Simplified character table, so that Traditional
-    text can be looked up in jieba's Simplified dictionary."""
-    import opencc
-    path = os.path.join(os.path.dirname(opencc.__file__), "dictionary", "TSCharacters.txt")
-    with open(path, encoding="utf-8") as fh:
-        return dict((k, v.split(" ")[0]) for k, v in (ln.rstrip("\n").split("\t") for ln in fh))
+def _t2s(text: str) -> str:
+    """OpenCC's Traditional->Simplified characters (convert.py's table, one character for one),
+    so that Traditional text can be looked up in jieba's Simplified dictionary."""
+    from .convert import _tables
+    return text.translate(_tables()[0])
 
 
 def _big5(ch: str) -> int | None:
@@ -125,15 +126,15 @@ def _score(ch: str) -> float:
     freq = _jieba_tables()[0]
     score = freq.get(ch, 0.0)
     if 0xA440 <= code <= 0xC67E:
-        score = max(score, freq.get(_t2s_chars().get(ch, ch), 0.0))
+        score = max(score, freq.get(_t2s(ch), 0.0))
     return score if score >= MIN_CHAR_LOGFREQ else -math.inf
 
 
 def _word_cover(window: str) -> list[float]:
     """For each character of ``window``: log frequency of the most frequent
     dictionary word (2-4 chars, after mapping to Simplified) containing it; 0 if none."""
-    t2s, words = _t2s_chars(), _jieba_tables()[1]
-    simp = "".join(t2s.get(c, c) for c in window)
+    words = _jieba_tables()[1]
+    simp = _t2s(window)
     cover = [0.0] * len(simp)
     for a in range(len(simp)):
         for n in range(2, min(4, len(simp) - a) + 1):
@@ -144,8 +145,8 @@ def _word_cover(window: str) -> list[float]:
 
 def _cover_at(window: str, i: int) -> float:
     """_word_cover(window)[i], computed from the words through position i only."""
-    t2s, words = _t2s_chars(), _jieba_tables()[1]
-    simp = "".join(t2s.get(c, c) for c in window)
+    words = _jieba_tables()[1]
+    simp = _t2s(window)
     best = 0.0
     for a in range(max(0, i - 3), i + 1):
         for n in range(max(2, i - a + 1), min(4, len(simp) - a) + 1):

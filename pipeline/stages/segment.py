@@ -2,10 +2,14 @@
 
 The dictionary is `rules/jieba_user.dict` in jieba's own `word freq tag`
 format: names and mentions that jieba would otherwise cut through. One
-Tokenizer per process (loading takes about a second), never jieba's global.
+Tokenizer per process and dictionary (loading takes about a second), never
+jieba's global. Tokenizers and tags are cached by the dictionary's *content*
+(a hash of its bytes), not by its path: a long-lived process (a Dask worker)
+that sees the same path after the file was edited builds a new one.
 """
 from __future__ import annotations
 
+import hashlib
 import logging
 from bisect import bisect_right
 from functools import lru_cache
@@ -21,9 +25,33 @@ def _jieba():
     return jieba
 
 
-@lru_cache(maxsize=4)
+def main_dict_path() -> Path:
+    """jieba's own dictionary (`word freq tag` lines), as its Tokenizer loads it by default."""
+    return Path(_jieba().__file__).parent / "dict.txt"
+
+
+def dict_key(user_dict: str | None) -> str:
+    """What a tokenizer built from user_dict depends on: a hash of the file's bytes ('' when none).
+
+    The dictionary is small (read in microseconds), so it is read each time rather than
+    trusted by its path or modification time."""
+    if not user_dict:
+        return ""
+    try:
+        with open(user_dict, "rb") as f:
+            return hashlib.blake2b(f.read(), digest_size=16).hexdigest()
+    except OSError:
+        return ""
+
+
 def tokenizer(user_dict: str | None, extra_words: tuple[str, ...] = ()) -> "jieba.Tokenizer":
     """A jieba Tokenizer with the user dictionary and extra words (names of the rules' lists) loaded."""
+    return _tokenizer(user_dict, dict_key(user_dict), extra_words)
+
+
+@lru_cache(maxsize=4)
+def _tokenizer(user_dict: str | None, content: str, extra_words: tuple[str, ...]) -> "jieba.Tokenizer":
+    """tokenizer() for one content of user_dict (`content`: its dict_key)."""
     tk = _jieba().Tokenizer()
     tk.initialize()
     if user_dict and Path(user_dict).exists():
@@ -184,14 +212,14 @@ def lazy_tokens(text: str, user_dict: str | None, extra_words: tuple[str, ...] =
 
 def word_tags(user_dict: str | None) -> dict[str, str]:
     """Part-of-speech tag of every dictionary word (jieba's dict and ours), for cheap lookups."""
-    return _tags(user_dict)
+    return _tags(user_dict, dict_key(user_dict))
 
 
 @lru_cache(maxsize=4)
-def _tags(user_dict: str | None) -> dict[str, str]:
+def _tags(user_dict: str | None, content: str) -> dict[str, str]:
+    """word_tags() for one content of user_dict (`content`: its dict_key)."""
     tags: dict[str, str] = {}
-    main = Path(_jieba().__file__).parent / "dict.txt"
-    for path in (main, Path(user_dict) if user_dict else None):
+    for path in (main_dict_path(), Path(user_dict) if user_dict else None):
         if path is None or not path.exists():
             continue
         with open(path, encoding="utf-8") as f:

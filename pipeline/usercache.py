@@ -1,0 +1,29 @@
+"""The per-user cache folder: `$XDG_CACHE_HOME/cn-news-facts`, by default `~/.cache/cn-news-facts`.
+
+What is kept there is derived data that any process can rebuild and that
+never changes a result: the GBK-repair tables built from jieba's dictionary
+(stages/repair.py) and, on a Dask worker that does not see the rules folder
+of the main process, a copy of its files (run/engines.py). Never a shared
+`/tmp` path: there another user's file would be read as ours, or block ours.
+Deleting the folder is always safe. When it cannot be made (no home folder,
+read-only), None: callers then do without it.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+APP = "cn-news-facts"
+
+
+def user_cache_dir() -> Path | None:
+    """The folder (made, mode 0700, when missing), or None when there is none to be had."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    if not os.path.isabs(base):
+        return None
+    folder = Path(base) / APP
+    try:
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    except OSError:
+        return None
+    return folder if os.access(folder, os.W_OK | os.X_OK) else None
