@@ -94,7 +94,7 @@ def analyse(raw: str, rules: Rules) -> Analysis:
     user_dict = str(rules.dir / "jieba_user.dict")
     toks = segment.lazy_tokens(cleaned.text, user_dict, rules.segment_words)
     ctx = context(rules, article_year(cleaned.meta.date))
-    skip = list(cleaned.meta.datelines)
+    skip = list(cleaned.meta.datelines) + list(cleaned.meta.skips)
     found, rejected = candidates(cleaned.text, rules, ctx, skip, toks, warnings)
     kept, lost = resolve(found)
     units = base_units.factors(rules.lists.get(base_units.LIST_NAME, []))
@@ -161,7 +161,7 @@ def process_text(article: str, raw: str, rules: Rules, warnings: list[str] | Non
     a = analyse(raw, rules)
     m = a.cleaned.meta
     meta = {"title": clip(m.title, MAX_TITLE), "source": m.source, "reporter": m.reporter, "editor": m.editor,
-            "date": m.date}
+            "date": m.date, "published": m.published}
     return ArticleResult(article, rows=rows_of(article, a), meta=meta, clean_text=a.cleaned.text,
                          warnings=(warnings or []) + a.warnings)
 

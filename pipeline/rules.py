@@ -17,7 +17,7 @@ import regex
 
 from .outputs import KINDS
 from .stages import base_units
-from .stages.boilerplate import BoilerplateRules
+from .stages.boilerplate import BoilerplateRules, MetaRule
 
 RULE_FILES = {k: f"{k}.toml" for k in KINDS}
 RULE_FIELDS = {"id", "priority", "pattern", "note", "examples", "negatives", "known_failures", "unit",
@@ -268,28 +268,61 @@ def load_rules(rules_dir: Path | None = None, only_files: list[Path] | None = No
                               qualifier=entry.get("qualifier", ""), category=entry.get("category", ""),
                               examples=list(entry.get("examples", [])), negatives=list(entry.get("negatives", [])),
                               known_failures=list(entry.get("known_failures", [])), trigger=trigger))
-    boiler = _load_boilerplate(rules_dir / "boilerplate.toml", problems)
+    boiler = _load_boilerplate(rules_dir / "boilerplate.toml", problems, fragments)
     if problems:
         raise RulesError(problems)
     return Rules(rules_dir, rules, lists, fragments, boiler, digest.hexdigest()[:16])
 
 
-def _load_boilerplate(path: Path, problems: list[str]) -> BoilerplateRules:
-    if not path.exists():
-        return BoilerplateRules(8, [], [])
-    data, text = _toml(path, problems)
+BOILERPLATE_SECTIONS = ("line", "tail", "field", "dateline", "credit")
+BOILERPLATE_FIELDS = {"id", "note", "pattern", "lines", "cuts_rest", "source_pattern", "examples", "negatives"}
 
-    def comp(entry, key, section):
+
+def _load_boilerplate(path: Path, problems: list[str], fragments: dict[str, str]) -> BoilerplateRules:
+    """The metadata patterns of boilerplate.toml, with its own [fragment] table (and the global ones)."""
+    if not path.exists():
+        return BoilerplateRules(8)
+    data, text = _toml(path, problems)
+    frags = dict(fragments)
+    local = {k: v for k, v in (data.get("fragment") or {}).items() if isinstance(v, str)}
+    frags.update(local)
+    for name, pat in local.items():
+        frags[name] = expand(pat, frags, f"{path}:{_line_of(text, name + ' =')}: fragment {name}", problems)
+
+    def comp(entry, key, where):
         pat = entry.get(key)
         if pat is None:
             return None
-        try:
-            return regex.compile(pat, regex.M)
-        except regex.error as e:
-            problems.append(f"{path}:{_line_of(text, entry.get('id', ''))}: [{entry.get('id')}] {section} "
-                            f"{key} does not compile: {e}")
+        if not isinstance(pat, str) or not pat:
+            problems.append(f"{where} {key} must be a non-empty string")
             return regex.compile("(?!)")
-    tail = [{"id": e.get("id", ""), "pattern": comp(e, "pattern", "tail"), "cuts_rest": bool(e.get("cuts_rest")),
-             "source_pattern": comp(e, "source_pattern", "tail")} for e in data.get("tail", [])]
-    dateline = [{"id": e.get("id", ""), "pattern": comp(e, "pattern", "dateline")} for e in data.get("dateline", [])]
-    return BoilerplateRules(int(data.get("tail_lines", 8)), tail, dateline)
+        try:
+            return regex.compile(expand(pat, frags, where, problems), regex.M)
+        except regex.error as e:
+            problems.append(f"{where} {key} does not compile: {e}")
+            return regex.compile("(?!)")
+
+    out = {name: [] for name in BOILERPLATE_SECTIONS}
+    seen: set[str] = set()
+    for section in BOILERPLATE_SECTIONS:
+        for e in data.get(section, []) or []:
+            rid = e.get("id", "")
+            line = _line_of(text, f'id = "{rid}"')
+            where = f"{path}:{line}: [{rid}] {section}"
+            unknown = set(e) - BOILERPLATE_FIELDS
+            if unknown:
+                problems.append(f"{where}: unknown field(s) {sorted(unknown)}")
+            if not rid or rid in seen:
+                problems.append(f"{where}: " + ("no id" if not rid else "duplicate id"))
+            seen.add(rid)
+            lines = e.get("lines", 1)
+            if not isinstance(lines, int) or lines < 1:
+                problems.append(f"{where}: lines must be a positive integer")
+                lines = 1
+            out[section].append(MetaRule(
+                rid, section, comp(e, "pattern", where) or regex.compile("(?!)"), lines, bool(e.get("cuts_rest")),
+                comp(e, "source_pattern", where), e.get("note", ""), list(e.get("examples", []) or []),
+                list(e.get("negatives", []) or []), str(path), line))
+    return BoilerplateRules(int(data.get("tail_lines", 8)), out["tail"], out["dateline"], out["line"],
+                            out["field"], out["credit"], int(data.get("head_lines", 8)),
+                            int(data.get("max_line_chars", 160)))

@@ -1,10 +1,13 @@
-"""Cut the tail boilerplate into metadata and read the dateline.
+"""Cut the metadata lines of an article and read its dateline.
 
-The tail of an article (byline, editor line, copyright notice) is not
-article text: it is cut off and becomes `source`, `reporter`, `editor` in
-articles.csv. A dateline at the start of the first paragraph stays in the
-text but is reported as a span that extraction skips, and gives the
-article's own date. The patterns live in `rules/boilerplate.toml`.
+Metadata is not article text: a publication line (`金城晚报 2023-05-16 09:12`,
+`发布时间:2024/03/21 16:05`), a source, author or editor line, 原标题, 导读,
+a location bar (in the header or the tail), and the tail's byline, editor
+line and copyright notice are cut off and become `source`, `reporter`,
+`editor`, `published` and the article's `date` in articles.csv. A dateline at
+the start of a paragraph and a photo credit stay in the text but are spans
+that extraction skips. The patterns live in `rules/boilerplate.toml` and run
+under the extraction rules' time limit.
 """
 from __future__ import annotations
 
@@ -14,6 +17,33 @@ import regex
 
 from .align import Edit
 
+# Where an article's source may be named, in the order preferred: a 来源 line names
+# the outlet best, then the tail's byline, the copyright notice, the dateline, and
+# last an outlet printed beside a publication date.
+SOURCE_ORDER = ("source", "byline", "copyright", "dateline", "outlet")
+# Dateline outlets that name no outlet (the paper the article was printed in).
+OWN_PAPER = ("本报", "本网")
+
+
+@dataclass
+class MetaRule:
+    """One pattern of rules/boilerplate.toml."""
+    id: str
+    section: str            # line | tail | field | dateline | credit
+    pattern: object         # compiled
+    lines: int = 1          # line rules: how many lines the pattern matches, joined by \n
+    cuts_rest: bool = False
+    source_pattern: object = None
+    note: str = ""
+    examples: list = field(default_factory=list)
+    negatives: list = field(default_factory=list)
+    file: str = ""
+    line: int = 0
+
+    @property
+    def where(self) -> str:
+        return f"{self.file}:{self.line}"
+
 
 @dataclass
 class Meta:
@@ -22,16 +52,29 @@ class Meta:
     reporter: str = ""
     editor: str = ""
     date: str = ""
+    published: str = ""
     dateline: tuple[int, int] | None = None   # the first paragraph's dateline (gives the article's date)
     datelines: list[tuple[int, int]] = field(default_factory=list)   # every dateline: extraction skips them
-    notes: list[str] = field(default_factory=list)
+    skips: list[tuple[int, int]] = field(default_factory=list)       # photo credits: extraction skips them
+    sources: dict = field(default_factory=dict)   # where a source was named (SOURCE_ORDER) -> name
+    notes: list[str] = field(default_factory=list)   # warnings (a pattern stopped by its time limit)
+    matched: list[str] = field(default_factory=list)  # ids of the rules that matched (check-rules)
 
 
 @dataclass
 class BoilerplateRules:
     tail_lines: int
-    tail: list[dict]        # {"id", "pattern": compiled, "cuts_rest": bool, "source_pattern": compiled|None}
-    dateline: list[dict]    # {"id", "pattern": compiled}
+    tail: list = field(default_factory=list)
+    dateline: list = field(default_factory=list)
+    line: list = field(default_factory=list)
+    fields: list = field(default_factory=list)
+    credit: list = field(default_factory=list)
+    head_lines: int = 8
+    max_line_chars: int = 160
+    timeout: float = 2.0
+
+    def all(self) -> list[MetaRule]:
+        return [*self.line, *self.tail, *self.fields, *self.dateline, *self.credit]
 
 
 def _lines(text: str) -> list[tuple[int, int]]:
@@ -47,42 +90,147 @@ def _clean_name(s: str) -> str:
     return regex.sub(r"[\s　]+", " ", s).strip()
 
 
+def _run(rule: MetaRule, how: str, text: str, meta: Meta, *args):
+    """rule.pattern.<how>(text, *args) under the time limit; None (and a warning) when stopped."""
+    limit = _timeout(len(text))
+    try:
+        out = getattr(rule.pattern, how)(text, *args, timeout=limit)
+        return list(out) if how == "finditer" else out
+    except TimeoutError:
+        meta.notes.append(f"boilerplate rule {rule.id} ({rule.where}) stopped after {limit:.3g} s: "
+                          f"a pattern that backtracks? its matches in this article are lost")
+        return None
+
+
+def _timeout(n_chars: int) -> float:
+    """The extraction rules' time limit for a scan of n_chars (pipeline/stages/extract.py)."""
+    from .extract import time_limit     # imported here: extract imports the rules, which import this module
+    return time_limit(n_chars)
+
+
+def _iso_published(g: dict) -> str:
+    """ISO 8601 date (and time) of a publication line's groups; '' without a full date."""
+    if not (g.get("year") and g.get("month") and g.get("day")):
+        return ""
+    out = f"{int(g['year']):04d}-{int(g['month']):02d}-{int(g['day']):02d}"
+    if g.get("hour") and g.get("minute"):
+        out += f"T{int(g['hour']):02d}:{int(g['minute']):02d}"
+        if g.get("second"):
+            out += f":{int(g['second']):02d}"
+    return out
+
+
+def _take(meta: Meta, g: dict) -> None:
+    """Fill meta from the named groups of a metadata match (first value of each field wins)."""
+    for key in ("source", "outlet"):
+        if g.get(key) and key not in meta.sources:
+            meta.sources[key] = _clean_name(g[key])
+    if g.get("reporter") and not meta.reporter:
+        meta.reporter = _clean_name(g["reporter"])
+    if g.get("editor") and not meta.editor:
+        meta.editor = _clean_name(g["editor"])
+    published = _iso_published(g)
+    if published and not meta.published:
+        meta.published = published
+
+
+def _groups(m) -> dict:
+    return {k: v for k, v in m.groupdict().items() if v}
+
+
+def metadata_line(text: str, start: int, end: int, rules: BoilerplateRules, meta: Meta) -> int | None:
+    """End of the metadata line(s) starting at line [start, end), or None when it is text.
+
+    A line rule must match the whole line (stripped), or its `lines` lines; the
+    line's fields (source, reporter, editor, published) fill meta.
+    """
+    for rule in rules.line:
+        stop = end
+        for _ in range(rule.lines - 1):
+            nxt = text.find("\n", stop + 1)
+            stop = len(text) if nxt < 0 else nxt
+        chunk = text[start:stop]
+        if len(chunk.strip()) > rules.max_line_chars * rule.lines or not chunk.strip():
+            continue
+        body = chunk.strip()
+        m = _run(rule, "fullmatch", body, meta)
+        if m is None:
+            continue
+        meta.matched.append(rule.id)
+        _take(meta, _groups(m))
+        for f in rules.fields:
+            for fm in (_run(f, "finditer", body, meta) or []):
+                _take(meta, _groups(fm))
+        return stop
+    return None
+
+
+def cut_head(text: str, rules: BoilerplateRules, meta: Meta) -> list[Edit]:
+    """Edits cutting the metadata lines of the header (the first `head_lines` lines, up to the first paragraph)."""
+    edits = []
+    spans = _lines(text)
+    seen = 0
+    i = 0
+    title_seen = False
+    while i < len(spans) and seen < rules.head_lines:
+        s, e = spans[i]
+        if not text[s:e].strip():
+            i += 1
+            continue
+        seen += 1
+        stop = metadata_line(text, s, e, rules, meta)
+        if stop is None:
+            if title_seen or e - s > 40:
+                break                       # the first paragraph: the header is over
+            title_seen = True
+            i += 1
+            continue
+        cut_end = min(stop + 1, len(text))  # the line and its line break
+        edits.append(Edit(s, cut_end, "", "cut_boilerplate", f"metadata line {text[s:stop].strip()[:40]!r}"))
+        while i < len(spans) and spans[i][0] < cut_end:
+            i += 1
+    return edits
+
+
 def cut_tail(text: str, rules: BoilerplateRules, meta: Meta) -> list[Edit]:
     """Find the tail block, fill `meta` from it, return the edit that cuts it."""
     spans = _lines(text)
     nonempty = [i for i, (s, e) in enumerate(spans) if text[s:e].strip()]
-    window = nonempty[-rules.tail_lines:]
-    cut_at = None
-    found: dict = {}
-    i_line = 0
+    window = nonempty[-rules.tail_lines:] if rules.tail_lines else []
+    cut_at, rest = None, False
+    found = Meta()
     # walk forward through the window; the block starts at the first marker
     # line after which every line is a marker or inside a copyright notice
     for idx in window:
         s, e = spans[idx]
         line = text[s:e].strip()
-        rule, m = _match_tail(line, rules)
-        if rule is None:
-            if cut_at is not None and not found.get("_rest"):
-                cut_at, found = None, {}
+        rule, m = _match_tail(line, rules, meta)
+        probe = Meta()
+        is_line = rule is None and metadata_line(text, s, e, rules, probe) is not None
+        if rule is None and not is_line:
+            if cut_at is not None and not rest:
+                cut_at, found = None, Meta()
             continue
         if cut_at is None:
             cut_at = idx
-        if rule.get("cuts_rest"):
-            found["_rest"] = True
-            sp = rule.get("source_pattern")
-            rest = text[s:]
-            sm = sp.search(rest) if sp is not None else None
-            if sm and "copyright_source" not in found:
-                found["copyright_source"] = sm.group("source")
+        if is_line:
+            _merge(found, probe)
+            continue
+        found.matched.append(rule.id)
+        if rule.cuts_rest:
+            rest = True
+            sm = _run(MetaRule(rule.id, "tail", rule.source_pattern, file=rule.file, line=rule.line), "search",
+                      text[s:], meta) if rule.source_pattern is not None else None
+            if sm:
+                found.sources.setdefault("copyright", sm.group("source"))
             break
-        for key, val in m.groupdict().items():
-            if val and key not in found:
-                found[key] = _clean_name(val)
+        g = _groups(m)
+        if g.get("source"):
+            found.sources.setdefault("byline", _clean_name(g.pop("source")))
+        _take(found, g)
     if cut_at is None:
         return []
-    meta.source = meta.source or found.get("source", "") or found.get("copyright_source", "")
-    meta.reporter = meta.reporter or found.get("reporter", "")
-    meta.editor = found.get("editor", "")
+    _merge(meta, found)
     start = spans[cut_at][0]
     # also drop the newline that ended the last kept line
     if start > 0 and text[start - 1] == "\n":
@@ -92,16 +240,27 @@ def cut_tail(text: str, rules: BoilerplateRules, meta: Meta) -> list[Edit]:
     return [Edit(start, len(text), "", "cut_boilerplate", f"tail of {len(text) - start} characters")]
 
 
-def _match_tail(line: str, rules: BoilerplateRules):
+def _merge(meta: Meta, other: Meta) -> None:
+    """Fill meta's empty fields from other's."""
+    for key, val in other.sources.items():
+        meta.sources.setdefault(key, val)
+    meta.reporter = meta.reporter or other.reporter
+    meta.editor = meta.editor or other.editor
+    meta.published = meta.published or other.published
+    meta.matched += other.matched
+    meta.notes += other.notes
+
+
+def _match_tail(line: str, rules: BoilerplateRules, meta: Meta):
     for rule in rules.tail:
-        m = rule["pattern"].search(line)
+        m = _run(rule, "search", line, meta)
         if m:
             return rule, m
     return None, None
 
 
 def read_head(text: str, rules: BoilerplateRules, meta: Meta) -> None:
-    """Title from the first line; datelines (outlet, date, reporter) at the start of paragraphs.
+    """Title from the first line (unless it is a dateline); datelines at the start of paragraphs.
 
     The first paragraph's dateline gives the article's outlet, reporter and
     date. A news roundup has more datelines, one per item; every dateline
@@ -111,17 +270,20 @@ def read_head(text: str, rules: BoilerplateRules, meta: Meta) -> None:
     nonempty = [(s, e) for s, e in spans if text[s:e].strip()]
     if not nonempty:
         return
-    s, e = nonempty[0]
-    meta.title = text[s:e].strip()
     first_paragraph = True
-    for s, e in nonempty[1:]:
+    for k, (s, e) in enumerate(nonempty):
         line = text[s:e]
-        m = next((m for rule in rules.dateline if (m := rule["pattern"].match(line))), None)
+        lead = len(line) - len(line.lstrip())
+        m = next((m for rule in rules.dateline if (m := _run(rule, "match", line, meta, lead))), None)
+        if k == 0 and not m:
+            meta.title = line.strip()
+            continue
         if m and first_paragraph:
-            g = m.groupdict()
-            src = g.get("source") or ""
-            if src not in ("本报", "本网"):
-                meta.source = meta.source or src
+            meta.matched.append("dateline")
+            g = _groups(m)
+            src = g.get("source", "")
+            if src and src not in OWN_PAPER:
+                meta.sources.setdefault("dateline", src)
             if g.get("reporter"):
                 meta.reporter = _clean_name(g["reporter"])
             if g.get("month") and g.get("day"):
@@ -132,3 +294,26 @@ def read_head(text: str, rules: BoilerplateRules, meta: Meta) -> None:
             meta.datelines.append((s + m.start(), s + m.end()))
         if m or e - s > 40:
             first_paragraph = False           # headings (short lines) may come before the first paragraph
+    for rule in rules.credit:
+        for cm in (_run(rule, "finditer", text, meta) or []):
+            if cm.end() > cm.start():
+                meta.skips.append(cm.span())
+
+
+def settle(meta: Meta) -> None:
+    """The article's source and date from everything the metadata said.
+
+    The source: a 来源 line, else the tail's byline, the copyright
+    notice, the dateline, an outlet beside a publication date. The date: the dateline's, its
+    year from the publication line when it has none; without a dated dateline,
+    the publication line's date.
+    """
+    for key in SOURCE_ORDER:
+        if meta.sources.get(key):
+            meta.source = meta.sources[key]
+            break
+    pub_day = meta.published[:10]
+    if meta.date.startswith("--") and pub_day:
+        meta.date = pub_day[:4] + meta.date[1:]
+    elif not meta.date and pub_day:
+        meta.date = pub_day

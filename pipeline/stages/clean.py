@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import regex
 
 from .align import Alignment, Chain, Edit, apply_edits
-from .boilerplate import BoilerplateRules, Meta, cut_tail, read_head
+from .boilerplate import BoilerplateRules, Meta, cut_head, cut_tail, read_head, settle
 from .convert import t2s_spans
 from .readings import find_readings
 from .repair import find_gbk_shift_damage
@@ -87,10 +87,13 @@ def clean(raw: str, rules: BoilerplateRules) -> Cleaned:
     converted, spans = t2s_spans(text)
     chain.add(_conversion_alignment(len(text), spans) if spans else Alignment.identity(len(text)))
     meta = Meta()
-    cut = cut_tail(converted, rules, meta)
-    if cut:
-        converted, align = apply_edits(converted, cut)
-        chain.add(align)
-        log += [("cut_boilerplate", e) for e in cut]
+    for cutter in (cut_tail, cut_head):
+        cut = cutter(converted, rules, meta)
+        if cut:
+            converted, align = apply_edits(converted, cut)
+            chain.add(align)
+            log += [("cut_boilerplate", e) for e in cut]
     read_head(converted, rules, meta)
+    settle(meta)
+    warnings += meta.notes
     return Cleaned(converted, chain, meta, log, warnings)
