@@ -322,7 +322,7 @@ def _load_boilerplate(path: Path, problems: list[str], fragments: dict[str, str]
             out[section].append(MetaRule(
                 rid, section, comp(e, "pattern", where) or regex.compile("(?!)"), lines, bool(e.get("cuts_rest")),
                 comp(e, "source_pattern", where), e.get("note", ""), list(e.get("examples", []) or []),
-                list(e.get("negatives", []) or []), str(path), line))
+                list(e.get("negatives", []) or []), [], str(path), line))
     return BoilerplateRules(int(data.get("tail_lines", 8)), out["tail"], out["dateline"], out["line"],
                             out["field"], out["credit"], int(data.get("head_lines", 8)),
                             int(data.get("max_line_chars", 160)))

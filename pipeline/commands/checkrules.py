@@ -100,10 +100,11 @@ def _quoted(s: str) -> tuple[str, ...]:
 
 
 def cases(rules: Rules, rule_ids=None) -> list[Case]:
-    """Every case of every rule (or of the rules named), with its line in the rules file."""
+    """Every case of every rule (or of the rules named), with its line in the rules file; the
+    boilerplate rules' cases (rules/boilerplate.toml) come last."""
     out: list[Case] = []
     files: dict[str, list[str]] = {}
-    for rule in rules.rules:
+    for rule in [*rules.rules, *rules.boilerplate.all()]:
         if rule_ids is not None and rule.id not in rule_ids:
             continue
         if rule.file not in files:
@@ -162,9 +163,54 @@ def _covers(row: dict, match: str, raw: str) -> bool:
     return row["text"] == match or raw[row["raw_start"]:row["raw_end"]] == match
 
 
+# The fields of articles.csv a boilerplate example may check.
+META_FIELDS = ("source", "reporter", "editor", "date", "published")
+# The articles a boilerplate example's text is tried in: as a header line and as a
+# tail line (metadata lines), at the end (tail), opening the first paragraph (dateline),
+# after a title (credit). The rest of each article holds no mention.
+META_ARTICLES = {"line": ("标题\n{text}\n正文没有数字。", "标题\n正文没有数字。\n{text}"),
+                 "tail": ("标题\n正文没有数字。\n{text}",), "dateline": ("标题\n{text}",),
+                 "credit": ("标题\n{text}\n正文没有数字。",)}
+
+
+def run_meta_case(case: Case, rules: Rules) -> tuple[bool, str, list[str]]:
+    """A boilerplate example: in every article of META_ARTICLES, the rule matches, no row comes out and
+    the fields given are articles.csv's; a negative: the rule's pattern leaves the text alone."""
+    rule, spec = case.rule, case.spec
+    if case.kind == "negative":
+        line = case.text.strip()
+        how = {"line": "fullmatch", "tail": "search", "dateline": "match", "credit": "search"}.get(rule.section,
+                                                                                                 "search")
+        m = getattr(rule.pattern, how)(line)
+        return m is None, f"{rule.id} leaves {line!r} alone", [f"matched {m.group(0)!r}"] if m else []
+    want = {k: str(spec[k]) for k in META_FIELDS if k in spec}
+    got, ok = [], True
+    shapes = META_ARTICLES.get(rule.section, ("标题\n{text}",))
+    for shape in shapes[:1] if getattr(rule, "lines", 1) > 1 else shapes:
+        a = analyse(shape.format(text=spec["text"]), rules)
+        meta = a.cleaned.meta
+        fields = {k: getattr(meta, k) for k in META_FIELDS}
+        # in the tail a line may be taken by a tail rule of the same shape (编辑:… by `editor`)
+        took = rule.id in meta.matched or (rule.section == "dateline" and meta.dateline) or \
+            (rule.section == "credit" and meta.skips) or (shape.endswith("{text}") and rule.section == "line"
+                                                          and bool(meta.matched))
+        rows = rows_of("", a)
+        ok = ok and bool(took) and not rows and all(fields[k] == v for k, v in want.items())
+        got.append(f"{'matched' if took else 'not matched'}, {len(rows)} rows, " +
+                   ", ".join(f"{k}={v!r}" for k, v in fields.items() if v))
+    return ok, f"{rule.id} takes it, no row" + "".join(f", {k}={v!r}" for k, v in want.items()), got
+
+
 def run_case(case: Case, rules: Rules) -> Outcome:
     """Run one case through the whole extraction and judge it."""
     problem = malformed(case)
+    if problem and getattr(case.rule, "section", None) and case.kind != "negative" and \
+            problem.startswith(("missing 'match'", "unknown key")) and \
+            not set(case.spec) - {"text", *META_FIELDS}:
+        problem = ""            # a boilerplate example names articles.csv fields, not a match
+    if not problem and getattr(case.rule, "section", None):
+        passed, expected, got = run_meta_case(case, rules)
+        return Outcome(case, passed, expected, got)
     if problem:
         return Outcome(case, False, f"a well-formed {case.kind}", problem=problem)
     raw = case.text
@@ -215,8 +261,9 @@ class Report:
 
 
 def check(rules: Rules, rule_ids=None) -> Report:
-    """Run every case of the selected rules (all when rule_ids is None)."""
-    selected = [r for r in rules.rules if rule_ids is None or r.id in rule_ids]
+    """Run every case of the selected rules (all when rule_ids is None; boilerplate rules too)."""
+    selected = [r for r in [*rules.rules, *rules.boilerplate.all()] if rule_ids is None or r.id in rule_ids]
+    selected = [r for r in selected if getattr(r, "section", "") != "field"]   # fields are tried by the lines
     outcomes = [run_case(c, rules) for c in cases(rules, {r.id for r in selected})]
     return Report(outcomes, [r for r in selected if not r.examples], [r for r in selected if not r.negatives],
                   len(selected))

@@ -37,6 +37,7 @@ class MetaRule:
     note: str = ""
     examples: list = field(default_factory=list)
     negatives: list = field(default_factory=list)
+    known_failures: list = field(default_factory=list)
     file: str = ""
     line: int = 0
 
@@ -138,13 +139,17 @@ def _groups(m) -> dict:
     return {k: v for k, v in m.groupdict().items() if v}
 
 
-def metadata_line(text: str, start: int, end: int, rules: BoilerplateRules, meta: Meta) -> int | None:
+def metadata_line(text: str, start: int, end: int, rules: BoilerplateRules, meta: Meta,
+                  one_line: bool = False) -> int | None:
     """End of the metadata line(s) starting at line [start, end), or None when it is text.
 
-    A line rule must match the whole line (stripped), or its `lines` lines; the
-    line's fields (source, reporter, editor, published) fill meta.
+    A line rule must match the whole line (stripped), or its `lines` lines (not
+    when `one_line`: the tail is read line by line); the line's fields (source,
+    reporter, editor, published) fill meta.
     """
     for rule in rules.line:
+        if one_line and rule.lines > 1:
+            continue
         stop = end
         for _ in range(rule.lines - 1):
             nxt = text.find("\n", stop + 1)
@@ -206,7 +211,7 @@ def cut_tail(text: str, rules: BoilerplateRules, meta: Meta) -> list[Edit]:
         line = text[s:e].strip()
         rule, m = _match_tail(line, rules, meta)
         probe = Meta()
-        is_line = rule is None and metadata_line(text, s, e, rules, probe) is not None
+        is_line = rule is None and metadata_line(text, s, e, rules, probe, one_line=True) is not None
         if rule is None and not is_line:
             if cut_at is not None and not rest:
                 cut_at, found = None, Meta()
