@@ -84,7 +84,14 @@ class Analysis:
 
 
 def article_year(date: str) -> int | None:
+    """The year of the article's own date (`2024-04-16`), None when it has none (`--04-16`)."""
     return int(date[:4]) if date[:4].isdigit() else None
+
+
+def article_month(date: str) -> int | None:
+    """The month of the article's own date (`2024-04-16`, `--04-16`), None when it has none."""
+    m = regex.match(r"(?:\d{4}|-)-(\d{2})", date)
+    return int(m.group(1)) if m else None
 
 
 def analyse(raw: str, rules: Rules) -> Analysis:
@@ -93,7 +100,7 @@ def analyse(raw: str, rules: Rules) -> Analysis:
     warnings = list(cleaned.warnings)
     user_dict = str(rules.dir / "jieba_user.dict")
     toks = segment.lazy_tokens(cleaned.text, user_dict, rules.segment_words)
-    ctx = context(rules, article_year(cleaned.meta.date))
+    ctx = context(rules, article_year(cleaned.meta.date), article_month(cleaned.meta.date))
     skip = list(cleaned.meta.datelines) + list(cleaned.meta.skips)
     found, rejected = candidates(cleaned.text, rules, ctx, skip, toks, warnings)
     kept, lost = resolve(found)

@@ -32,12 +32,12 @@ class Candidate:
         return (-self.priority, -(self.end - self.start), self.start, self.rule)
 
 
-def context(rules: Rules, article_year: int | None) -> Context:
-    """Everything interpretation needs from the lists, plus the article's year."""
+def context(rules: Rules, article_year: int | None, article_month: int | None = None) -> Context:
+    """Everything interpretation needs from the lists, plus the article's year and month."""
     quals = {name: rules.mapping(name) for name in ("qualifier_pre", "qualifier_mid", "qualifier_post",
                                                     "date_qualifier_pre", "date_qualifier_post")}
     return Context(quals, rules.words("qualifier_order"), rules.mapping("currency"), rules.mapping("relative_year"),
-                   article_year)
+                   article_year, article_month)
 
 
 # MATCH_TIMEOUT is granted per this many characters a rule scans (and never less than once): a

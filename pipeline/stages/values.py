@@ -35,6 +35,7 @@ class Context:
     currency: dict[str, str]
     relative_year: dict[str, str]
     article_year: int | None = None
+    article_month: int | None = None     # a bare day (13日) takes the article's month
 
 
 def groups(m) -> dict[str, str]:
@@ -178,15 +179,21 @@ def date(rule, m, ctx: Context) -> dict:
         if ctx.article_year is None:
             raise Drop(f"{rel!r} needs the article's year (no dated dateline)")
         year = ctx.article_year + int(ctx.relative_year.get(rel, "0"))
-    if year is None and not (g.get("m", "") or g.get("m_", "")):
-        raise Drop("no year")
     mo = g.get("m", "") or g.get("m_", "")
     d = g.get("d", "") or g.get("d_", "")
+    q, q2, h = g.get("q", ""), g.get("q2", ""), g.get("h", "")
     month = _small(mo) if mo else None
     day = _small(d) if d else None
-    if year is None and day is not None and ctx.article_year is not None:
+    if day is not None and month is None:           # a bare day (13日): the article's month (and year)
+        if ctx.article_month is None:
+            raise Drop(f"day {d!r} needs the article's month (no dated dateline or publication line)")
+        month = ctx.article_month
+    if year is None and (day is None or ctx.article_year is not None):
+        # a yearless quarter, half, month or month range takes the article's year; a month-day
+        # without one stays --MM-DD (SPEC: The article's own date)
+        if ctx.article_year is None:
+            raise Drop("no year (and no article's year to take)")
         year = ctx.article_year
-    q, q2, h = g.get("q", ""), g.get("q2", ""), g.get("h", "")
     value_max = ""
     if q:
         value = f"{year:04d}-Q{_small(q)}"
