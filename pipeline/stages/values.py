@@ -88,11 +88,12 @@ def numeric(rule, m, ctx: Context) -> dict:
     g = groups(m)
     num, num2 = g.get("num", ""), g.get("num2", "")
     scale, scale2 = g.get("scale", ""), g.get("scale2", "")
-    value = _number(num) * SCALES.get(scale, 1)
+    shared = _number(g["shared"]) if g.get("shared") else Decimal(1)   # 四五十: 十 scales both digits
+    value = _number(num) * SCALES.get(scale, 1) * shared
     value_max = ""
     if num2:
         upper_text = BLANKS.sub("", num2 + scale2)
-        upper = _number(num2) * SCALES.get(scale2, 1)
+        upper = _number(num2) * SCALES.get(scale2, 1) * shared
         if not scale and not any(c in BIG_UNITS for c in num):
             # 两到三万: the bare lower bound shares the upper bound's scale
             value = value * _carried_scale(value, upper_text, upper)
@@ -110,6 +111,9 @@ def numeric(rule, m, ctx: Context) -> dict:
         if not 0 < c < 100:
             raise Drop(f"{cents!r} cents is not below 100")
         value += c * Decimal("0.01")
+    if g.get("bp"):                 # basis points: a hundredth of a percentage point
+        value /= 100
+        value_max = format_decimal(Decimal(value_max) / 100) if value_max else ""
     unit = rule.unit or g.get("unit", "")
     if rule.kind == "amount":
         unit = ctx.currency.get(unit, unit)
