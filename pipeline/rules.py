@@ -16,7 +16,7 @@ from pathlib import Path
 import regex
 
 from .outputs import KINDS
-from .stages import base_units
+from .stages import base_units, numbers
 from .stages.boilerplate import BoilerplateRules, MetaRule
 
 RULE_FILES = {k: f"{k}.toml" for k in KINDS}
@@ -185,7 +185,7 @@ def load_rules(rules_dir: Path | None = None, only_files: list[Path] | None = No
         lists[p.stem] = read_list(p, problems)
     problems += base_units.problems(lists.get(base_units.LIST_NAME, []),
                                     str(rules_dir / "lists" / f"{base_units.LIST_NAME}.txt"))
-    fragments: dict[str, str] = {}
+    fragments: dict[str, str] = dict(numbers.FRAGMENTS)     # the number grammar's own characters
     for name, rows in lists.items():
         fragments[name.upper()] = _alternation([r[0] for r in rows])
     frag_path = rules_dir / "fragments.toml"
@@ -195,6 +195,10 @@ def load_rules(rules_dir: Path | None = None, only_files: list[Path] | None = No
         for name, pat in (data.get("fragment") or {}).items():
             if not isinstance(pat, str):
                 problems.append(f"{frag_path}:{_line_of(text, name + ' =')}: fragment {name} must be a string")
+                continue
+            if name in numbers.FRAGMENTS:
+                problems.append(f"{frag_path}:{_line_of(text, name + ' =')}: fragment {name} is the number "
+                                f"grammar's (pipeline/stages/numbers.py FRAGMENTS); use it, do not redefine it")
                 continue
             raw_frags[name] = pat
     fragments.update(raw_frags)

@@ -38,18 +38,42 @@ _UNIT_CHARS = '十拾百佰千仟廿卅万萬亿億兆'
 # Where a number may not start.  Why: never match the tail of a longer number ('23' in '123',
 # '5' in '1.5' or '1,500', '一' in '万一'), which also keeps failing bigger rules linear.
 _NO_START = rf'(?<![{_AD}]|[{_AD}][.．,]|[{CN_DIGITS}{_UNIT_CHARS}])'
+# A unit after an Arabic number: a scale word's character (5百, 3千万, 8573.9万, 1.2万亿, 5十万).  Why:
+# 3十, 5拾 and 9百一 are no way of writing a number, and the rules (SCALE) never take them.
+_AR_UNIT = rf'(?:[百佰千仟万萬亿億]|十(?=[万萬])|{_ZHAO})'
 # One number, greedy.  Why this shape: the first token is Arabic, a Chinese digit or a 十-like unit
-# (a bare 万/百/千 is not a number); then units, Chinese digits, and Arabic digits only right after a
-# unit ('4亿5000万'), never glued to a digit of the other script ('1两', '3五').  Every loop
+# (a bare 万/百/千 is not a number).  After an Arabic number come scale units and Arabic digits
+# right after a unit ('4亿5000万'); after a Chinese one, units, Chinese digits, and Arabic digits
+# only right after a unit, never glued to a digit of the other script ('1两', '3五').  Every loop
 # alternative starts with a different character class, so matching never backtracks badly.
 # A Chinese decimal ('十二点五', '三点一四') may end with big units ('十二点五万').
 NUMBER_PATTERN = (
-    rf'{_NO_START}[{_SIGNS}]?(?:{_ARABIC}|[{CN_DIGITS}十拾廿卅])'
+    rf'{_NO_START}[{_SIGNS}]?(?:{_ARABIC}(?:{_AR_UNIT}|(?<=[{_UNIT_CHARS}]){_ARABIC})*'
+    rf'|[{CN_DIGITS}十拾廿卅]'
     rf'(?:{_UNIT}|(?<=[{_UNIT_CHARS}]){_ARABIC}|(?<=[{CN_DIGITS}{_UNIT_CHARS}])[{CN_DIGITS}])*'
-    rf'(?:(?<=[{CN_DIGITS}{_UNIT_CHARS}])点[{CN_DIGITS}]+(?:[万萬亿億]|{_ZHAO}){{0,2}})?'
+    rf'(?:(?<=[{CN_DIGITS}{_UNIT_CHARS}])点[{CN_DIGITS}]+(?:[万萬亿億]|{_ZHAO}){{0,2}})?)'
 )
 # The scale words, longest first.  Why: for rules such as "<number><scale>元" and range carrying.
 SCALE_PATTERN = '(?:' + '|'.join(_ZHAO if w == '兆' else w for w in _SCALES) + ')'
+
+# The same grammar as named fragments for the rules of rules/ (pipeline/rules.py adds them before
+# rules/fragments.toml, which may not redefine them): a rule matches a number with exactly the
+# characters this module reads.  Why: two copies of the digit tables drifted apart (叄, 貳 and 陸
+# were digits here and not there; the 兆 look-ahead was written three times).
+FRAGMENTS = {
+    # One Chinese digit, all forms (二, 两, 貳, 叄, 〇, ○...).
+    'CN_DIGIT': f'[{CN_DIGITS}]',
+    # The first character of a Chinese numeral: a digit, or a 十-like unit (十二, 廿五).
+    'CN_START': f'[{CN_DIGITS}十拾廿卅]',
+    # Any unit character (十 百 千 廿 卅 万 亿 兆...), as a character class.
+    'CN_UNIT': f'[{_UNIT_CHARS}]',
+    # A character that continues a Chinese numeral: a digit or a unit (兆 not before 瓦, 赫...).
+    'CN_CONT': f'(?:[{CN_DIGITS}{_UNIT_CHARS.replace("兆", "")}]|{_ZHAO})',
+    # 兆 as 10^12, not the prefix of 兆瓦, 兆赫...
+    'ZHAO': _ZHAO,
+    # A scale word written after a number, longest first (万亿 before 万 and 亿).
+    'SCALE': SCALE_PATTERN,
+}
 
 _NUMBER_RE = regex.compile(NUMBER_PATTERN)
 # A plain ASCII number, the common case: parse_number's fast path gives the same value.
