@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import regex
 
 from .align import Edit
+from .numbers import parse_number
 
 # Where an article's source may be named, in the order preferred: a 来源 line names
 # the outlet best, then the tail's byline, the copyright notice, the dateline, and
@@ -85,6 +86,11 @@ def _lines(text: str) -> list[tuple[int, int]]:
         spans.append((pos, pos + len(line)))
         pos += len(line) + 1
     return spans
+
+
+def _int(s: str) -> int:
+    """A dateline's month or day, in Arabic or Chinese numerals (十一月二十三日电)."""
+    return int(s) if s.isdigit() else int(parse_number(s))
 
 
 def _clean_name(s: str) -> str:
@@ -292,7 +298,7 @@ def read_head(text: str, rules: BoilerplateRules, meta: Meta) -> None:
             if g.get("reporter"):
                 meta.reporter = _clean_name(g["reporter"])
             if g.get("month") and g.get("day"):
-                md = f"{int(g['month']):02d}-{int(g['day']):02d}"
+                md = f"{_int(g['month']):02d}-{_int(g['day']):02d}"
                 meta.date = f"{g['year']}-{md}" if g.get("year") else f"--{md}"
             meta.dateline = (s + m.start(), s + m.end())
         if m:
