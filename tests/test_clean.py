@@ -93,4 +93,5 @@ def test_every_dateline_of_a_roundup_is_skipped_and_the_first_dates_the_article(
     res = process_text("roundup", text, rules())
     assert res.meta["date"] == "2024-04-18" and res.meta["source"] == "新华社" and res.meta["reporter"] == "张三"
     dates = [(r["text"], r["value"]) for r in res.rows if r["kind"] == "date"]
-    assert dates == [("今年一季度", "2024-Q1")]      # no row from either dateline; 今年 resolves to 2024
+    # no row from either dateline; 今年 resolves to 2024, the title's yearless 一季度 takes the article's year
+    assert dates == [("一季度", "2024-Q1"), ("今年一季度", "2024-Q1")]

@@ -104,8 +104,9 @@ def _run(rule: MetaRule, how: str, text: str, meta: Meta, *args):
         out = getattr(rule.pattern, how)(text, *args, timeout=limit)
         return list(out) if how == "finditer" else out
     except TimeoutError:
-        meta.notes.append(f"boilerplate rule {rule.id} ({rule.where}) stopped after {limit:.3g} s: "
-                          f"a pattern that backtracks? its matches in this article are lost")
+        from .extract import _stopped
+        meta.notes.append(_stopped(f"boilerplate rule {rule.id} ({rule.where})", limit)
+                          + "; its matches in this article are lost")
         return None
 
 
