@@ -138,7 +138,8 @@ def _take(meta: Meta, g: dict) -> None:
     if g.get("editor") and not meta.editor:
         meta.editor = _clean_name(g["editor"])
     published = _iso_published(g)
-    if published and not meta.published:
+    # the first publication date wins; a later line may add its time (2023-06-08, then 2023-06-08 15:30:55)
+    if published and (not meta.published or published.startswith(meta.published)):
         meta.published = published
 
 
