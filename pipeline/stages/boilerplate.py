@@ -104,16 +104,26 @@ def _run(rule: MetaRule, how: str, text: str, meta: Meta, *args):
         out = getattr(rule.pattern, how)(text, *args, timeout=limit)
         return list(out) if how == "finditer" else out
     except TimeoutError:
-        from .extract import _stopped
-        meta.notes.append(_stopped(f"boilerplate rule {rule.id} ({rule.where})", limit)
+        meta.notes.append(_extract()._stopped(f"boilerplate rule {rule.id} ({rule.where})", limit)
                           + "; its matches in this article are lost")
         return None
 
 
 def _timeout(n_chars: int) -> float:
     """The extraction rules' time limit for a scan of n_chars (pipeline/stages/extract.py)."""
-    from .extract import time_limit     # imported here: extract imports the rules, which import this module
-    return time_limit(n_chars)
+    return _extract().time_limit(n_chars)
+
+
+def _extract():
+    """pipeline.stages.extract, imported on first use: it imports the rules, which import this module."""
+    global _EXTRACT
+    if _EXTRACT is None:
+        from . import extract
+        _EXTRACT = extract
+    return _EXTRACT
+
+
+_EXTRACT = None
 
 
 def _iso_published(g: dict) -> str:
@@ -155,6 +165,9 @@ def metadata_line(text: str, start: int, end: int, rules: BoilerplateRules, meta
     when `one_line`: the tail is read line by line); the line's fields (source,
     reporter, editor, published) fill meta.
     """
+    first = text[start:end].strip()
+    if not first or len(first) > rules.max_line_chars:
+        return None                         # article text (or nothing), whatever it starts with
     for rule in rules.line:
         if one_line and rule.lines > 1:
             continue
