@@ -310,6 +310,8 @@ def read_head(text: str, rules: BoilerplateRules, meta: Meta) -> None:
             src = g.get("source", "")
             if src and src not in OWN_PAPER:
                 meta.sources.setdefault("dateline", src)
+            if g.get("source_line"):        # 来源:X before the dateline, on its line
+                meta.sources.setdefault("source", g["source_line"])
             if g.get("reporter"):
                 meta.reporter = _clean_name(g["reporter"])
             if g.get("month") and g.get("day"):
