@@ -81,7 +81,9 @@ def explain(raw: str, rules: Rules, rule_prefix: str = "") -> str:
            "== Traditional -> Simplified ==", conversion_line(raw, a), "",
            "== article ==", f"  title: {m.title!r}", f"  date: {m.date or '(none)'}"
            + (f"  dateline [{m.dateline[0]},{m.dateline[1]}) skipped by extraction" if m.dateline else ""),
-           f"  source: {m.source!r}  reporter: {m.reporter!r}  editor: {m.editor!r}", "",
+           f"  source: {m.source!r}  reporter: {m.reporter!r}  editor: {m.editor!r}"
+           + (f"  published: {m.published}" if m.published else ""),
+           *([f"  photo credits skipped by extraction: {len(m.skips)}"] if m.skips else []), "",
            f"== tokens ({len(tokens)}, jieba) ==",
            textwrap.fill(" / ".join(_visible(w) for w, _, _ in tokens), 100, initial_indent="  ",
                          subsequent_indent="  "), ""]
