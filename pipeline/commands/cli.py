@@ -181,7 +181,8 @@ def cmd_check_rules(args) -> int:
     with text `match` and the fields it gives; a negative when its rule makes
     no row there; a known failure must still fail (one that passes is an
     error: move it to examples). Rules without examples are errors, rules
-    without negatives a warning. Exit 1 on any failure.
+    without negatives a warning. Exit 1 on any failure; 2 when the rules do
+    not load (each problem as `file:line: ...`) or a FILE is not found.
 
     examples:
       python -m pipeline check-rules
@@ -407,9 +408,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return args.func(args)
-    except RulesError as e:
+    except RulesError as e:                   # refused, like any problem only the user can fix
         print(f"error: the rules do not load:\n{e}", file=sys.stderr)
-        return 1
+        return 2
     except (RunError, CsvReadError) as e:     # what the user can fix: one line, no traceback
         print(f"error: {e}", file=sys.stderr)
         return 2

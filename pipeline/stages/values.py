@@ -211,3 +211,15 @@ def date(rule, m, ctx: Context) -> dict:
 
 
 INTERPRET = {"amount": numeric, "count": numeric, "percent": numeric, "quantity": numeric, "date": date}
+
+# The named groups each kind's interpretation reads (org: stages/orgs.py reads `name`). A rule's
+# group outside these, and not referred to by the pattern itself ((?P=sep), (?(and)...)), is an
+# error when the rules load: a misspelt name would silently read as empty.
+NUMBER_GROUPS = frozenset({"num", "num2", "scale", "scale2", "unit", "jiao", "fen", "cents",
+                           "qpre", "qmid", "qmid2", "qpost"})
+DATE_GROUPS = frozenset({"y", "y_", "y2", "rel", "m", "m_", "m2", "d", "d_", "d2", "q", "q2", "h",
+                         "dqpre", "dqpost"})
+GROUPS = {"amount": NUMBER_GROUPS, "count": NUMBER_GROUPS, "percent": NUMBER_GROUPS, "quantity": NUMBER_GROUPS,
+          "date": DATE_GROUPS, "org": frozenset({"name"})}
+# Groups a rule of the kind must have: without them every match is dropped.
+REQUIRED_GROUPS = {"amount": ("num",), "count": ("num",), "percent": ("num",), "quantity": ("num",)}
