@@ -43,8 +43,17 @@ REGEX_SYNTAX = regex.compile(r"[\\^$*+?{}\[\]|()]")
 ISO_CODE = regex.compile(r"[A-Z]{3}")
 # jieba's part-of-speech tags: lower-case letters (ns, nt, j)
 DICT_TAG = regex.compile(r"[a-z]+")
-# The rules shipped with the package (settings a user's settings.toml lacks are taken from it).
-PACKAGE_RULES = Path(__file__).resolve().parent.parent / "rules"
+
+
+def _package_rules() -> Path:
+    """The rules shipped with the package: pipeline/default_rules/ once installed (`pip install .`
+    puts rules/ there), else rules/ beside the package (a checkout, an editable install)."""
+    here = Path(__file__).resolve().parent
+    return here / "default_rules" if (here / "default_rules").is_dir() else here.parent / "rules"
+
+
+# The default rules (settings a user's settings.toml lacks are taken from them).
+PACKAGE_RULES = _package_rules()
 
 
 def default_rules_dir() -> Path:
