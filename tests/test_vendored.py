@@ -31,12 +31,12 @@ def test_the_copies_are_there():
 
 
 @pytest.mark.skipif(not SHARED.is_dir(), reason="../shared is not beside the checkout (a fresh clone)")
-@pytest.mark.parametrize("copy", sorted(COPIES))
-def test_copy_is_current(copy):
+def test_the_copies_are_current():
     """Where ../shared is present, each copy is byte-equal to its source."""
-    source = SHARED / COPIES[copy]
-    assert source.is_file(), f"{source} is gone: remove {copy} and the tests that read it"
-    assert (DATA / copy).read_bytes() == source.read_bytes(), f"copy {source} to tests/data/{copy} again"
+    gone = [COPIES[c] for c in sorted(COPIES) if not (SHARED / COPIES[c]).is_file()]
+    assert gone == [], f"sources gone from {SHARED}: remove their copies and the tests that read them"
+    stale = [c for c in sorted(COPIES) if (DATA / c).read_bytes() != (SHARED / COPIES[c]).read_bytes()]
+    assert stale == [], f"stale copies in tests/data (copy each from ../shared again): {stale}"
 
 
 def test_articles_added_to_corpus_change_no_test(tmp_path):
