@@ -33,7 +33,8 @@ FRAGMENT_REF = regex.compile(r"\{([A-Z][A-Z0-9_]*)\}")
 GROUP_REFERENCE = regex.compile(r"\(\?P=(\w+)\)|\(\?\((\w+)\)|\(\?&(\w+)\)|\(\?P>(\w+)\)|\\g<(\w+)>")
 # Each setting of settings.toml: (its [section], type, lowest, highest value).
 SETTINGS = {"match_timeout": ("extract", float, 0.001, 3600.0), "timeout_chars": ("extract", int, 1000, 10**9),
-            "before_trigger": ("extract", int, 0, 10_000), "after_trigger": ("extract", int, 0, 10_000)}
+            "before_trigger": ("extract", int, 0, 10_000), "after_trigger": ("extract", int, 0, 10_000),
+            "year_pivot": ("values", int, 0, 100)}
 # settings.toml [values]: the words a list column (or a rule field) of that name may hold.
 VOCABULARIES = ("category", "qualifier", "date_qualifier")
 # The header of a list file: `# columns: word category` names its columns.
@@ -353,7 +354,7 @@ def _settings_file(path: Path, problems: list[str]) -> dict:
     for section, table in data.items():
         for key, value in (table.items() if isinstance(table, dict) else [(section, table)]):
             where = f"{path}:{_key_line(text, key)}"
-            if section == "values" and key in VOCABULARIES:
+            if section == "values" and key in VOCABULARIES:   # lists of words
                 if not isinstance(value, list) or not value or not all(isinstance(v, str) and v for v in value):
                     problems.append(f"{where}: {key} must be a list of words, e.g. {key} = [\"a\", \"b\"]")
                     continue

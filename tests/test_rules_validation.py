@@ -293,3 +293,20 @@ def test_load_rules_is_named_steps():
     long = [name for name, f in inspect.getmembers(rules_module, inspect.isfunction)
             if f.__module__ == rules_module.__name__ and len(inspect.getsourcelines(f)[0]) > 40]
     assert long == []
+
+
+def test_year_pivot_setting(rules_dir):
+    """settings.toml's year_pivot reads two-digit years: 30年 is 2030 under pivot 50, 1930 under pivot 20."""
+    text = "标题\n该项目30年5月建成。\n"
+    dates = lambda rules: [r["value"] for r in process_text("y", text, rules).rows if r["kind"] == "date"]
+    assert dates(load_rules(rules_dir)) == ["2030-05"]
+    path = rules_dir / "settings.toml"
+    path.write_text(path.read_text(encoding="utf-8").replace("year_pivot = 50", "year_pivot = 20"), encoding="utf-8")
+    assert dates(load_rules(rules_dir)) == ["1930-05"]
+
+
+def test_unread_date_groups_are_refused(rules_dir):
+    """y_, m_, d_ are read by nothing any more: a date rule naming one is refused."""
+    path = rules_dir / "date.toml"
+    line = append(path, "[[rule]]\nid = \"date.old\"\npattern = '(?P<y_>20[0-9]{2})年'\n") + 1
+    one_problem(rules_dir, f"{path}:{line}: [date.old]", "y_")

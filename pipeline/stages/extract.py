@@ -36,7 +36,7 @@ def context(rules: Rules, article_year: int | None) -> Context:
     quals = {name: rules.mapping(name) for name in ("qualifier_pre", "qualifier_mid", "qualifier_post",
                                                     "date_qualifier_pre", "date_qualifier_post")}
     return Context(quals, rules.words("qualifier_order"), rules.mapping("currency"), rules.mapping("relative_year"),
-                   article_year)
+                   article_year, rules.settings["year_pivot"])
 
 
 def time_limit(n_chars: int, settings: dict) -> float:
