@@ -310,3 +310,25 @@ def test_unread_date_groups_are_refused(rules_dir):
     path = rules_dir / "date.toml"
     line = append(path, "[[rule]]\nid = \"date.old\"\npattern = '(?P<y_>20[0-9]{2})年'\n") + 1
     one_problem(rules_dir, f"{path}:{line}: [date.old]", "y_")
+
+
+@pytest.mark.parametrize("edit,words", [
+    ("\n[[tial]]\nid = \"x\"\npattern = 'x'\n", ["unknown key 'tial'"]),
+    ("\n[[tail]]\nid = \"my_tail\"\npatern = 'x'\n", ["[my_tail] tail", "unknown field(s) ['patern']", "pattern"]),
+    ("\n[[dateline]]\nid = \"my_dateline\"\npattern = 'x'\ncuts_rest = true\n", ["[my_dateline] dateline",
+                                                                                 "['cuts_rest']"]),
+])
+def test_boilerplate_shape_is_checked(rules_dir, edit, words):
+    """boilerplate.toml: an unknown table or field, a missing pattern are problems naming the file."""
+    path = rules_dir / "boilerplate.toml"
+    append(path, edit)
+    found = problems(rules_dir)
+    assert found and all(p.startswith(f"{path}:") for p in found), found
+    assert all(any(w in p for p in found) for w in words), found
+
+
+def test_boilerplate_tail_lines_checked(rules_dir):
+    """tail_lines is an integer (a quoted "8" is refused at its line)."""
+    path = rules_dir / "boilerplate.toml"
+    path.write_text(path.read_text(encoding="utf-8").replace("tail_lines = 8", "tail_lines = \"8\""), encoding="utf-8")
+    one_problem(rules_dir, f"{path}:", "tail_lines", "integer")
