@@ -1,9 +1,14 @@
-"""Load the tunable rules of `rules/`: fragments, lists, rule files, boilerplate.
+"""Load the tunable rules of `rules/`: settings, lists, the jieba dictionary, fragments,
+rule files, boilerplate.
 
-Everything a user tunes is data. Loading validates all of it and reports
-problems as `RulesError` lines of the form `file:line: [rule id] what is
-wrong`, never a traceback: bad TOML, an unknown fragment, a regex that does
-not compile, a duplicate id, a missing field.
+Everything a user tunes is data. `load_rules` reads it in those steps and
+validates all of it, reporting problems as `RulesError` lines of the form
+`file:line: [rule id] what is wrong`, never a traceback: bad TOML or UTF-8,
+a setting of the wrong type or range, a list line of the wrong width or with
+a value outside its column's vocabulary, an entry repeated with another
+value, an unknown fragment, a regex that does not compile, a rule of the
+wrong kind for its file, a named group no interpretation reads, a duplicate
+id, an unknown or missing field, a file in a place nothing loads.
 """
 from __future__ import annotations
 
