@@ -102,14 +102,17 @@ def test_title_is_not_a_metadata_line(results):
     assert results["p05"].article_row()["title"] == "储能企业半年报:营收增长超三成"
 
 
-def test_boilerplate_pattern_has_the_time_limit(tmp_path, monkeypatch):
+def test_boilerplate_pattern_has_the_time_limit(tmp_path):
     """A boilerplate pattern that backtracks is stopped like an extraction rule and named in the warnings
     (it used to hang the run)."""
     shutil.copytree(rules_module.default_rules_dir(), tmp_path / "rules")
     with open(tmp_path / "rules" / "boilerplate.toml", "a", encoding="utf-8") as fh:
         fh.write("\n[[dateline]]\nid = \"slow_dateline\"\npattern = '(?P<source>(?:\\p{Han}|\\p{Han}\\p{Han})+)[电讯]'\n")
+    settings = tmp_path / "rules" / "settings.toml"
+    settings.write_text(settings.read_text(encoding="utf-8").replace("match_timeout = 2.0", "match_timeout = 0.2"),
+                        encoding="utf-8")
     slow = load_rules(tmp_path / "rules")
-    monkeypatch.setattr(rules_module, "MATCH_TIMEOUT", 0.2)
+    assert slow.settings["match_timeout"] == 0.2
     text = "标题\n" + "兰州新区化工新材料产业集群加速成势" * 3 + ",投资8573.9万元。\n"
     t0 = time.monotonic()
     result = process_text("slow", text, slow)

@@ -73,7 +73,7 @@ class BoilerplateRules:
     credit: list = field(default_factory=list)
     head_lines: int = 8
     max_line_chars: int = 160
-    timeout: float = 2.0
+    settings: dict = field(default_factory=dict)   # settings.toml: the patterns' time limit
 
     def all(self) -> list[MetaRule]:
         return [*self.line, *self.tail, *self.fields, *self.dateline, *self.credit]
@@ -97,21 +97,26 @@ def _clean_name(s: str) -> str:
     return regex.sub(r"[\s　]+", " ", s).strip()
 
 
-def _run(rule: MetaRule, how: str, text: str, meta: Meta, *args):
+def _run(rules: "BoilerplateRules", rule: MetaRule, how: str, text: str, meta: Meta, *args):
     """rule.pattern.<how>(text, *args) under the time limit; None (and a warning) when stopped."""
-    limit = _timeout(len(text))
+    limit = _timeout(len(text), rules.settings)
     try:
         out = getattr(rule.pattern, how)(text, *args, timeout=limit)
         return list(out) if how == "finditer" else out
     except TimeoutError:
-        meta.notes.append(_extract()._stopped(f"boilerplate rule {rule.id} ({rule.where})", limit)
+        meta.notes.append(_extract()._stopped(f"boilerplate rule {rule.id} ({rule.where})", limit, _limits(rules.settings))
                           + "; its matches in this article are lost")
         return None
 
 
-def _timeout(n_chars: int) -> float:
-    """The extraction rules' time limit for a scan of n_chars (pipeline/stages/extract.py)."""
-    return _extract().time_limit(n_chars)
+def _timeout(n_chars: int, settings: dict) -> float:
+    """The extraction rules' time limit for a scan of n_chars (settings.toml [extract])."""
+    return _extract().time_limit(n_chars, _limits(settings))
+
+
+def _limits(settings: dict) -> dict:
+    """The time-limit settings, with settings.toml's defaults when the rules gave none (tests)."""
+    return {"match_timeout": 2.0, "timeout_chars": 1_000_000, **settings}
 
 
 def _extract():
@@ -179,13 +184,13 @@ def metadata_line(text: str, start: int, end: int, rules: BoilerplateRules, meta
         if len(chunk.strip()) > rules.max_line_chars * rule.lines or not chunk.strip():
             continue
         body = chunk.strip()
-        m = _run(rule, "fullmatch", body, meta)
+        m = _run(rules, rule, "fullmatch", body, meta)
         if m is None:
             continue
         meta.matched.append(rule.id)
         _take(meta, _groups(m))
         for f in rules.fields:
-            for fm in (_run(f, "finditer", body, meta) or []):
+            for fm in (_run(rules, f, "finditer", body, meta) or []):
                 _take(meta, _groups(fm))
         return stop
     return None
@@ -245,7 +250,7 @@ def cut_tail(text: str, rules: BoilerplateRules, meta: Meta) -> list[Edit]:
         found.matched.append(rule.id)
         if rule.cuts_rest:
             rest = True
-            sm = _run(MetaRule(rule.id, "tail", rule.source_pattern, file=rule.file, line=rule.line), "search",
+            sm = _run(rules, MetaRule(rule.id, "tail", rule.source_pattern, file=rule.file, line=rule.line), "search",
                       text[s:], meta) if rule.source_pattern is not None else None
             if sm:
                 found.sources.setdefault("copyright", sm.group("source"))
@@ -279,7 +284,7 @@ def _merge(meta: Meta, other: Meta) -> None:
 
 def _match_tail(line: str, rules: BoilerplateRules, meta: Meta):
     for rule in rules.tail:
-        m = _run(rule, "search", line, meta)
+        m = _run(rules, rule, "search", line, meta)
         if m:
             return rule, m
     return None, None
@@ -300,7 +305,7 @@ def read_head(text: str, rules: BoilerplateRules, meta: Meta) -> None:
     for k, (s, e) in enumerate(nonempty):
         line = text[s:e]
         lead = len(line) - len(line.lstrip())
-        m = next((m for rule in rules.dateline if (m := _run(rule, "match", line, meta, lead))), None)
+        m = next((m for rule in rules.dateline if (m := _run(rules, rule, "match", line, meta, lead))), None)
         if k == 0 and not m:
             meta.title = line.strip()
             continue
@@ -323,7 +328,7 @@ def read_head(text: str, rules: BoilerplateRules, meta: Meta) -> None:
         if m or e - s > 40:
             first_paragraph = False           # headings (short lines) may come before the first paragraph
     for rule in rules.credit:
-        for cm in (_run(rule, "finditer", text, meta) or []):
+        for cm in (_run(rules, rule, "finditer", text, meta) or []):
             if cm.end() > cm.start():
                 meta.skips.append(cm.span())
 
