@@ -247,7 +247,8 @@ class Report:
     outcomes: list[Outcome]
     no_examples: list[Rule]
     no_negatives: list[Rule]
-    n_rules: int
+    n_rules: int                # extraction rules checked
+    n_boilerplate: int = 0      # boilerplate rules checked (rules/boilerplate.toml)
 
     @property
     def failures(self) -> list[Outcome]:
@@ -265,8 +266,9 @@ def check(rules: Rules, rule_ids=None) -> Report:
     selected = [r for r in [*rules.rules, *rules.boilerplate.all()] if rule_ids is None or r.id in rule_ids]
     selected = [r for r in selected if getattr(r, "section", "") != "field"]   # fields are tried by the lines
     outcomes = [run_case(c, rules) for c in cases(rules, {r.id for r in selected})]
+    n_boiler = sum(1 for r in selected if getattr(r, "section", ""))
     return Report(outcomes, [r for r in selected if not r.examples], [r for r in selected if not r.negatives],
-                  len(selected))
+                  len(selected) - n_boiler, n_boiler)
 
 
 def _tally(report: Report, kind: str) -> str:
@@ -296,9 +298,14 @@ def format_report(report: Report) -> str:
         out.append(f"ERROR {r.id}  {_where(r)}: no examples (add at least one: {{ text = ..., match = ... }})")
     for r in report.no_negatives:
         out.append(f"warning {r.id}  {_where(r)}: no negatives")
-    rules_ok = report.n_rules - len({o.case.rule.id for o in report.failures} | {r.id for r in report.no_examples})
+    bad = {o.case.rule.id for o in report.failures} | {r.id for r in report.no_examples}
+    bad_boiler = {o.case.rule.id for o in report.failures if getattr(o.case.rule, "section", "")} | \
+        {r.id for r in report.no_examples if getattr(r, "section", "")}
+    rules_ok = report.n_rules - len(bad - bad_boiler)
+    boiler = (f"; {report.n_boilerplate - len(bad_boiler)}/{report.n_boilerplate} boilerplate rules passed"
+              if report.n_boilerplate else "")
     out.append(f"{rules_ok}/{report.n_rules} rules passed; " + ", ".join(
-        _tally(report, k) for k, _ in SECTIONS) + f"; {len(report.no_negatives)} rules without negatives")
+        _tally(report, k) for k, _ in SECTIONS) + f"; {len(report.no_negatives)} rules without negatives" + boiler)
     return "\n".join(out)
 
 
