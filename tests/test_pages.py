@@ -119,3 +119,14 @@ def test_boilerplate_pattern_has_the_time_limit(tmp_path):
     assert time.monotonic() - t0 < 20
     assert any("slow_dateline" in w for w in result.warnings), result.warnings
     assert [r["value"] for r in result.rows if r["kind"] == "amount"] == ["85739000"]
+
+
+def test_truncated_excerpt_without_title(rules):
+    """An excerpt that opens with its source line (no title) and ends mid-character still dates its
+    figures from the source line's date; the broken character is a warning, not an error."""
+    from pipeline.article import process_bytes
+    data = "来源:西部产业资讯网   时间:2022-11-03\n一季度,全省新增企业38家,其中5月新增".encode() + "企".encode()[:2]
+    res = process_bytes("cut", data, rules)
+    assert res.status == "ok" and any("U+FFFD" in w for w in res.warnings)
+    assert res.article_row()["date"] == "2022-11-03"
+    assert [(r["kind"], r["value"]) for r in res.rows] == [("date", "2022-Q1"), ("count", "38"), ("date", "2022-05")]
