@@ -73,6 +73,7 @@ class BoilerplateRules:
     credit: list = field(default_factory=list)
     head_lines: int = 8
     max_line_chars: int = 160
+    max_title_chars: int = 40       # a longer line that is no metadata is the first paragraph
     settings: dict = field(default_factory=dict)   # settings.toml: the patterns' time limit
 
     def all(self) -> list[MetaRule]:
@@ -135,7 +136,9 @@ def _iso_published(g: dict) -> str:
     """ISO 8601 date (and time) of a publication line's groups; '' without a full date."""
     if not (g.get("year") and g.get("month") and g.get("day")):
         return ""
-    out = f"{int(g['year']):04d}-{int(g['month']):02d}-{int(g['day']):02d}"
+    year = int(g["year"])
+    year += 2000 if year < 100 else 0               # 23-05-06 09:22
+    out = f"{year:04d}-{int(g['month']):02d}-{int(g['day']):02d}"
     if g.get("hour") and g.get("minute"):
         out += f"T{int(g['hour']):02d}:{int(g['minute']):02d}"
         if g.get("second"):
@@ -197,12 +200,13 @@ def metadata_line(text: str, start: int, end: int, rules: BoilerplateRules, meta
 
 
 def cut_head(text: str, rules: BoilerplateRules, meta: Meta) -> list[Edit]:
-    """Edits cutting the metadata lines of the header (the first `head_lines` lines, up to the first paragraph)."""
+    """Edits cutting the metadata lines of the header: the first `head_lines` lines, up to the first
+    paragraph (a line longer than `max_title_chars` that is no metadata). Short lines that are no
+    metadata (the title, a site's name above it: 大公网) do not end the header."""
     edits = []
     spans = _lines(text)
     seen = 0
     i = 0
-    title_seen = False
     while i < len(spans) and seen < rules.head_lines:
         s, e = spans[i]
         if not text[s:e].strip():
@@ -211,10 +215,9 @@ def cut_head(text: str, rules: BoilerplateRules, meta: Meta) -> list[Edit]:
         seen += 1
         stop = metadata_line(text, s, e, rules, meta)
         if stop is None:
-            if title_seen or e - s > 40:
+            if e - s > rules.max_title_chars:
                 break                       # the first paragraph: the header is over
-            title_seen = True
-            i += 1
+            i += 1                          # the title, or a short line of the page around it
             continue
         cut_end = min(stop + 1, len(text))  # the line and its line break
         edits.append(Edit(s, cut_end, "", "cut_boilerplate", f"metadata line {text[s:stop].strip()[:40]!r}"))
