@@ -73,7 +73,7 @@ class BoilerplateRules:
     credit: list = field(default_factory=list)
     head_lines: int = 8
     max_line_chars: int = 160
-    max_title_chars: int = 40       # a longer line that is no metadata is the first paragraph
+    max_title_chars: int = 64       # a longer line that is no metadata is the first paragraph
     settings: dict = field(default_factory=dict)   # settings.toml: the patterns' time limit
 
     def all(self) -> list[MetaRule]:
