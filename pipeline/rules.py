@@ -558,7 +558,8 @@ BOILERPLATE_FIELDS = {"line": {"id", "note", "pattern", "lines", *_CASES},
                       "field": {"id", "note", "pattern"},
                       "dateline": {"id", "note", "pattern", *_CASES},
                       "credit": {"id", "note", "pattern", *_CASES}}
-BOILERPLATE_SIZES = {"tail_lines": 8, "head_lines": 8, "max_line_chars": 160, "max_title_chars": 64}
+BOILERPLATE_SIZES = {"tail_lines": 8, "head_lines": 8, "max_line_chars": 160, "max_title_chars": 64,
+                     "split_line_chars": 24}
 BOILERPLATE_KEYS = {*BOILERPLATE_SIZES, "fragment", *BOILERPLATE_FIELDS}
 
 
@@ -638,4 +639,5 @@ def _load_boilerplate(path: Path, problems: list[str], fragments: dict[str, str]
                 list(e.get("negatives", [])), [], str(path), line))
     return BoilerplateRules(data.get("tail_lines", 8), out["tail"], out["dateline"], out["line"], out["field"],
                             out["credit"], data.get("head_lines", 8), data.get("max_line_chars", 160),
-                            data.get("max_title_chars", 64), settings=dict(settings or {}))
+                            data.get("max_title_chars", 64), data.get("split_line_chars", 24),
+                            settings=dict(settings or {}))

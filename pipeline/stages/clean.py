@@ -87,12 +87,12 @@ def clean(raw: str, rules: BoilerplateRules) -> Cleaned:
     converted, spans = t2s_spans(text)
     chain.add(_conversion_alignment(len(text), spans) if spans else Alignment.identity(len(text)))
     meta = Meta()
-    for cutter in (cut_tail, cut_head):
-        cut = cutter(converted, rules, meta)
-        if cut:
-            converted, align = apply_edits(converted, cut)
-            chain.add(align)
-            log += [("cut_boilerplate", e) for e in cut]
+    tail = cut_tail(converted, rules, meta)
+    cut = cut_head(converted, rules, meta, tail[0].start if tail else None) + tail
+    if cut:                             # both cuts in one step: one alignment more, not two
+        converted, align = apply_edits(converted, cut)
+        chain.add(align)
+        log += [("cut_boilerplate", e) for e in cut]
     read_head(converted, rules, meta)
     settle(meta)
     warnings += meta.notes
