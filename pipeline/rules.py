@@ -610,34 +610,41 @@ def _load_boilerplate(path: Path, problems: list[str], fragments: dict[str, str]
     if shape:
         problems += shape
         return BoilerplateRules(8, settings=dict(settings or {}))
-    frags = dict(fragments or {})
+    frags = _boilerplate_fragments(data, text, path, fragments or {}, problems)
+    out = {section: [_meta_rule(e, section, path, text, frags, problems) for e in data.get(section, []) or []]
+           for section in BOILERPLATE_FIELDS}
+    sizes = {key: data.get(key, default) for key, default in BOILERPLATE_SIZES.items()}
+    return BoilerplateRules(sizes["tail_lines"], out["tail"], out["dateline"], out["line"], out["field"],
+                            out["credit"], sizes["head_lines"], sizes["max_line_chars"], sizes["max_title_chars"],
+                            sizes["split_line_chars"], settings=dict(settings or {}))
+
+
+def _boilerplate_fragments(data: dict, text: str, path: Path, fragments: dict[str, str],
+                           problems: list[str]) -> dict[str, str]:
+    """The global fragments and boilerplate.toml's own [fragment] table, expanded."""
+    frags = dict(fragments)
     local = {k: v for k, v in (data.get("fragment") or {}).items() if isinstance(v, str)}
     frags.update(local)
     for name, pat in local.items():
         frags[name] = expand(pat, frags, f"{path}:{_line_of(text, name + ' =')}: fragment {name}", problems)
+    return frags
 
-    def comp(entry, key, where):
-        pat = entry.get(key)
+
+def _meta_rule(e: dict, section: str, path: Path, text: str, frags: dict[str, str],
+               problems: list[str]) -> MetaRule:
+    """One boilerplate rule, its patterns compiled (a pattern that does not compile is a problem)."""
+    line = _line_of(text, f'id = "{e["id"]}"')
+    where = f"{path}:{line}: [{e['id']}] {section}"
+
+    def comp(key):
+        pat = e.get(key)
         if pat is None:
             return None
         try:
             return regex.compile(expand(pat, frags, where, problems), regex.M)
-        except regex.error as e:
-            problems.append(f"{where} {key} does not compile: {e}")
+        except regex.error as err:
+            problems.append(f"{where} {key} does not compile: {err}")
             return regex.compile("(?!)")
-
-    out: dict[str, list] = {}
-    for section in BOILERPLATE_FIELDS:
-        out[section] = []
-        for e in data.get(section, []) or []:
-            rid = e["id"]
-            line = _line_of(text, f'id = "{rid}"')
-            where = f"{path}:{line}: [{rid}] {section}"
-            out[section].append(MetaRule(
-                rid, section, comp(e, "pattern", where), e.get("lines", 1), bool(e.get("cuts_rest")),
-                comp(e, "source_pattern", where), e.get("note", ""), list(e.get("examples", [])),
-                list(e.get("negatives", [])), [], str(path), line))
-    return BoilerplateRules(data.get("tail_lines", 8), out["tail"], out["dateline"], out["line"], out["field"],
-                            out["credit"], data.get("head_lines", 8), data.get("max_line_chars", 160),
-                            data.get("max_title_chars", 64), data.get("split_line_chars", 24),
-                            settings=dict(settings or {}))
+    return MetaRule(e["id"], section, comp("pattern"), e.get("lines", 1), bool(e.get("cuts_rest")),
+                    comp("source_pattern"), e.get("note", ""), list(e.get("examples", [])),
+                    list(e.get("negatives", [])), [], str(path), line)
