@@ -100,7 +100,9 @@ def cmd_eval(args) -> int:
 
     Precision, recall and F1 per kind (numbers matched on kind, value,
     value_max and unit; dates on value and value_max; orgs on text; as
-    multisets per article), then the missed and unexpected rows.
+    multisets per article), then the context of the matched figures per
+    field (share right, share of filled fields wrong), then the missed,
+    unexpected and differing rows.
 
     examples:
       python -m pipeline eval
@@ -110,7 +112,7 @@ def cmd_eval(args) -> int:
 
     from ..outputs import read_csv
     from ..run import run
-    from .evaluate import load_golden, report, score, table
+    from .evaluate import context_table, load_golden, report, score, table
     rules = _rules(args)
     inputs = _inputs(args)
     gold_dir = Path(args.gold)
@@ -125,6 +127,7 @@ def cmd_eval(args) -> int:
             predicted.setdefault(r["article"], []).append(r)
     s = score(golden, predicted)
     print(table(s))
+    print(context_table(s))
     print(report(s, args.limit))
     return 0
 
