@@ -16,6 +16,7 @@ import regex
 from .outputs import FIGURE_KINDS, KINDS
 from .rules import Rules
 from .stages import base_units, segment
+from .stages import context as context_stage
 from .stages.clean import Cleaned, clean
 from .stages.extract import Candidate, candidates, context, resolve
 from .stages.intervals import interval
@@ -81,6 +82,7 @@ class Analysis:
     rejected: list[Candidate]
     warnings: list[str]
     units: dict = field(default_factory=dict)     # quantity unit -> (base unit, factor), for value_base
+    context_rules: object = None                  # rules.context (stages/context.py), None: no context
 
 
 def article_year(date: str) -> int | None:
@@ -98,7 +100,7 @@ def analyse(raw: str, rules: Rules) -> Analysis:
     found, rejected = candidates(cleaned.text, rules, ctx, skip, toks, warnings)
     kept, lost = resolve(found)
     units = base_units.factors(rules.lists.get(base_units.LIST_NAME, []))
-    return Analysis(cleaned, toks, kept, lost, rejected, warnings, units)
+    return Analysis(cleaned, toks, kept, lost, rejected, warnings, units, rules.context)
 
 
 def sentence_ends(text: str) -> list[int]:
@@ -138,6 +140,8 @@ def rows_of(article: str, a: Analysis) -> list[dict]:
                      "qualifier": f.get("qualifier", ""), "category": f.get("category", ""),
                      "start": c.start, "end": c.end, "raw_start": rs, "raw_end": re_,
                      "sentence": sentence_of(text, c.start, c.end, ends), "rule": c.rule})
+    if a.context_rules is not None:     # the context of each figure, before derived reads its period
+        context_stage.apply(rows, context_stage.contexts(text, rows, a.context_rules))
     for r in rows:                  # last: the columns derived from the others (period included)
         r.update(derived(r, a.units))
     return rows

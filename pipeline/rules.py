@@ -73,6 +73,7 @@ class Rules:
     fragments: dict[str, str]                # expanded fragments
     boilerplate: BoilerplateRules
     digest: str                              # hash of every rules file, for caches
+    context: object = None                   # stages.context.ContextRules, from context.toml
 
     @property
     def segment_words(self) -> tuple[str, ...]:
@@ -269,9 +270,11 @@ def load_rules(rules_dir: Path | None = None, only_files: list[Path] | None = No
                               examples=list(entry.get("examples", [])), negatives=list(entry.get("negatives", [])),
                               known_failures=list(entry.get("known_failures", [])), trigger=trigger))
     boiler = _load_boilerplate(rules_dir / "boilerplate.toml", problems)
+    from .stages import context
+    ctx = context.load(rules_dir, lists, fragments, expand, problems)
     if problems:
         raise RulesError(problems)
-    return Rules(rules_dir, rules, lists, fragments, boiler, digest.hexdigest()[:16])
+    return Rules(rules_dir, rules, lists, fragments, boiler, digest.hexdigest()[:16], ctx)
 
 
 def _load_boilerplate(path: Path, problems: list[str]) -> BoilerplateRules:

@@ -1,0 +1,413 @@
+"""Stage 6, context: what each figure measures, whose it is, when, and whether it is a change.
+
+SPEC "Context of a figure": every amount, count, percent and quantity row gets
+`indicator`, `entity`, `period`, `period_max` and `change`, read from its
+clause as written; where the text does not say, the field stays empty (a
+wrong context is worse than none). The stage reads the cleaned text and the
+rows already found: date rows give periods, org rows give entities.
+
+A sentence ends at 。！？ or a line end (；and ，do not end it); its clauses
+at ，；：. For each clause the stage reads its subject (an org row, a place or
+reference word, or the words before a value verb) and carries it to the
+following clauses of the sentence that have none. For each figure it reads
+the `gap` (the clause text between the subject or the figure before, and the
+figure) and the `tail` (the text after it): the patterns of
+`rules/context.toml`, tried in file order, decide the indicator and change.
+Every choice names its rule, for `explain`.
+"""
+from __future__ import annotations
+
+from bisect import bisect_left, bisect_right
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import regex
+
+from ..outputs import FIGURE_KINDS
+
+CONTEXT_FILE = "context.toml"
+PATTERN_FIELDS = {"id", "on", "pattern", "note", "examples", "negatives", "no_period"}
+PARTS = ("gap", "tail", "clause")
+# The lists the stage reads (rules/lists/<name>.txt, one word a line).
+LISTS = {"reference": "context_reference", "opener": "context_opener", "modal": "context_modal",
+         "time_word": "context_time_word", "place": "place"}
+# Sentence ends (SPEC: ；and ，do not end a sentence) and clause ends inside a sentence.
+SENTENCE_END = regex.compile(r"[。！？!?\n]")
+CLAUSE_END = regex.compile(r"[，,；;：:]")
+# A date row right after one of these, or right before one of those, is a comparison base, not the
+# figure's period (较2018年提高…, 与2020年相比, 恢复到2019年同期的…).
+BASE_BEFORE = regex.compile(r"(?:较|比|与|同|相对于|恢复到|恢复至)$")
+BASE_AFTER = regex.compile(r"^(?:同期|相比|末相比|底相比|水平)")
+# Words that may stand before a subject or date at a clause start: prepositions of time and place.
+LEAD = regex.compile(r"^(?:截至|截止|到|在|于|自|从|至)")
+# Characters trimmed off the ends of an indicator or entity; an indicator holding a digit is a
+# piece of another figure and is dropped.
+TRIM = " \t　的了及和与、"
+DIGIT = regex.compile(r"[0-9０-９]")
+# An indicator or entity longer than this is not a name but a clause read wrong: left empty.
+MAX_NAME = 24
+# Conjunctions between two figures of one indicator (完成21.4亿元和16.2亿元).
+JOIN = regex.compile(r"^[和及与、]$")
+# Org rows joined by these form one entity (甲大学、乙大学共建…).
+ORG_JOIN = regex.compile(r"^[、和与及]$")
+
+
+@dataclass
+class Pattern:
+    """One named pattern of rules/context.toml."""
+    id: str
+    on: str                  # gap | tail | clause
+    regex: object
+    file: str
+    line: int
+    note: str = ""
+    no_period: bool = False
+    examples: list = field(default_factory=list)
+    negatives: list = field(default_factory=list)
+
+    @property
+    def where(self) -> str:
+        return f"{self.file}:{self.line}"
+
+
+@dataclass
+class ContextRules:
+    patterns: dict[str, Pattern]
+    words: dict[str, object]          # list key of LISTS -> compiled alternation anchored at the start
+    list_files: dict[str, str]        # list key -> its file, for explain
+
+
+@dataclass
+class Choice:
+    """One context field of one figure: its value, the rule or list that chose it, and why."""
+    value: str = ""
+    rule: str = ""
+    why: str = ""
+
+
+def _starts(words: list[str]):
+    """A regex matching any of words at a position (longest first), or None."""
+    words = sorted({w for w in words if w}, key=len, reverse=True)
+    return regex.compile("|".join(regex.escape(w) for w in words)) if words else None
+
+
+def load(rules_dir: Path, lists: dict, fragments: dict, expand, problems: list[str]) -> ContextRules:
+    """Read rules_dir/context.toml (patterns with {FRAGMENT}s expanded) and the context lists."""
+    import tomllib
+    path = rules_dir / CONTEXT_FILE
+    patterns: dict[str, Pattern] = {}
+    words = {k: _starts([r[0] for r in lists.get(name, [])]) for k, name in LISTS.items()}
+    files = {k: str(rules_dir / "lists" / f"{name}.txt") for k, name in LISTS.items()}
+    if not path.exists():
+        return ContextRules(patterns, words, files)
+    text = path.read_text(encoding="utf-8")
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        problems.append(f"{path}: not valid TOML: {e}")
+        return ContextRules(patterns, words, files)
+    starts = [i + 1 for i, ln in enumerate(text.splitlines()) if ln.strip() == "[[pattern]]"]
+    for i, entry in enumerate(data.get("pattern", []) or []):
+        line = starts[i] if i < len(starts) else 1
+        where = f"{path}:{line}"
+        pid = entry.get("id")
+        if not pid:
+            problems.append(f"{where}: pattern #{i + 1} has no id")
+            continue
+        unknown = set(entry) - PATTERN_FIELDS
+        if unknown:
+            problems.append(f"{where}: [{pid}] unknown field(s) {sorted(unknown)}")
+        if pid in patterns:
+            problems.append(f"{where}: [{pid}] duplicate id")
+            continue
+        if entry.get("on") not in PARTS:
+            problems.append(f"{where}: [{pid}] `on` must be one of {', '.join(PARTS)}")
+            continue
+        pat = entry.get("pattern")
+        if not isinstance(pat, str) or not pat:
+            problems.append(f"{where}: [{pid}] missing field 'pattern'")
+            continue
+        try:
+            compiled = regex.compile(expand(pat, fragments, f"{where}: [{pid}]", problems))
+        except regex.error as e:
+            problems.append(f"{where}: [{pid}] regex does not compile: {e}")
+            continue
+        patterns[pid] = Pattern(pid, entry["on"], compiled, str(path), line, entry.get("note", ""),
+                                bool(entry.get("no_period", False)), list(entry.get("examples", [])),
+                                list(entry.get("negatives", [])))
+    return ContextRules(patterns, words, files)
+
+
+def spans(text: str, start: int, end: int, ends) -> list[tuple[int, int]]:
+    """The pieces of text[start:end] between the matches of `ends` (each end kept in its piece)."""
+    out, s = [], start
+    for m in ends.finditer(text, start, end):
+        out.append((s, m.end()))
+        s = m.end()
+    if s < end:
+        out.append((s, end))
+    return out
+
+
+def clean_name(s: str) -> str:
+    """An indicator or entity as written, its edges trimmed; '' when it is no name (digits, too long)."""
+    s = s.strip(TRIM)
+    if len(s) >= 2 and s[0] in "“\"「" and s[-1] in "”\"」" and s.count("“") <= 1:
+        s = s[1:-1]
+    if not s or DIGIT.search(s) or len(s) > MAX_NAME:
+        return ""
+    return s
+
+
+def skip_words(text: str, p: int, end: int, *res) -> int:
+    """p moved past any run of words of the given start-regexes (and blanks)."""
+    moved = True
+    while moved and p < end:
+        moved = False
+        while p < end and text[p] in " \t　":
+            p += 1
+        for r in res:
+            m = r.match(text, p, end) if r is not None else None
+            if m and m.end() > p:
+                p, moved = m.end(), True
+    return p
+
+
+class _Article:
+    """The rows of one article indexed by position, and the words of the rules."""
+
+    def __init__(self, text: str, rows: list[dict], cr: ContextRules):
+        self.text, self.rows, self.cr = text, rows, cr
+        self.dates = sorted((r["start"], r["end"], r) for r in rows if r["kind"] == "date")
+        self.date_starts = [d[0] for d in self.dates]
+        self.orgs = {r["start"]: r for r in rows if r["kind"] == "org"}
+
+    def eligible_date(self, d: dict) -> bool:
+        """A date row that can be a period: not a comparison base."""
+        t = self.text
+        return not (BASE_BEFORE.search(t, max(0, d["start"] - 4), d["start"]) or
+                    BASE_AFTER.match(t, d["end"], min(len(t), d["end"] + 4)))
+
+    def last_date(self, lo: int, hi: int) -> dict | None:
+        """The last eligible date row starting in [lo, hi)."""
+        i = bisect_left(self.date_starts, hi) - 1
+        while i >= 0 and self.dates[i][0] >= lo:
+            d = self.dates[i][2]
+            if self.eligible_date(d):
+                return d
+            i -= 1
+        return None
+
+    def date_at(self, p: int) -> dict | None:
+        i = bisect_left(self.date_starts, p)
+        return self.dates[i][2] if i < len(self.dates) and self.dates[i][0] == p else None
+
+    def subject_at(self, p: int, end: int) -> tuple[Choice, int] | None:
+        """The clause subject written at p: org rows (joined by 、/和), a reference or place word."""
+        t = self.text
+        org = self.orgs.get(p)
+        if org is not None:
+            q = org["end"]
+            while q < end and ORG_JOIN.match(t[q:q + 1]) and (q + 1) in self.orgs:
+                q = self.orgs[q + 1]["end"]
+            return Choice(t[p:q], "org rows", "the org row(s) opening the clause"), q
+        for key in ("reference", "place"):
+            r = self.cr.words.get(key)
+            m = r.match(t, p, end) if r is not None else None
+            if m:
+                return Choice(m.group(), f"lists/{LISTS[key]}.txt",
+                              f"a {key} word opening the clause"), m.end()
+        pat = self.cr.patterns.get("context.subject_before_verb")
+        if pat is not None:
+            m = pat.regex.match(t, p, end)
+            if m and clean_name(m.group("entity")):
+                return Choice(clean_name(m.group("entity")), pat.id,
+                              f"the words before the verb ({pat.where})"), m.end("entity")
+        return None
+
+
+def _period(a: _Article, d: dict | None, rule: str, why: str) -> tuple[Choice, Choice]:
+    if d is None:
+        return Choice("", rule, why), Choice("", rule, why)
+    return (Choice(d["value"], rule, f"{why}: {d['text']}"),
+            Choice(d.get("value_max", ""), rule, f"{why}: {d['text']}"))
+
+
+def paragraph_date(a: _Article, para_start: int, para_end: int) -> dict | None:
+    """A date opening a paragraph (its first clause is a date, 截至2023年末，…), for its later sentences."""
+    t = a.text
+    p = skip_words(t, para_start, para_end, LEAD)
+    d = a.date_at(p)
+    if d is None:
+        return None
+    q = d["end"]
+    return d if q < para_end and t[q] in "，," and a.eligible_date(d) else None
+
+
+def contexts(text: str, rows: list[dict], cr: ContextRules) -> list[dict[str, Choice]]:
+    """For each row (same order), its context fields as Choices; {} for a date or org row."""
+    out: list[dict[str, Choice]] = [{} for _ in rows]
+    figures = sorted((r["start"], i) for i, r in enumerate(rows) if r["kind"] in FIGURE_KINDS)
+    if not figures:
+        return out
+    a = _Article(text, rows, cr)
+    fig_starts = [s for s, _ in figures]
+    para_start, para_date, para_first = 0, None, True
+    for s, e in spans(text, 0, len(text), SENTENCE_END):
+        if s == 0 or text[s - 1] == "\n":
+            para_end = text.find("\n", s)
+            para_end = len(text) if para_end < 0 else para_end
+            para_start, para_date, para_first = s, paragraph_date(a, s, para_end), True
+        lo, hi = bisect_left(fig_starts, s), bisect_left(fig_starts, e)
+        if lo < hi:
+            carried = None if para_first else para_date
+            _sentence(a, s, e, [figures[k][1] for k in range(lo, hi)], carried, out)
+        if text[s:e].strip():
+            para_first = False
+    return out
+
+
+def _sentence(a: _Article, s: int, e: int, idx: list[int], para_date: dict | None,
+              out: list[dict[str, Choice]]) -> None:
+    """The context of the figures (row indexes idx) of the sentence text[s:e]."""
+    t, cr, P = a.text, a.cr, a.cr.patterns
+    subject = Choice("", "", "no subject in the sentence before the figure")
+    last_ind = Choice()
+    k = 0
+    for cs, ce in spans(t, s, e, CLAUSE_END):
+        p = skip_words(t, cs, ce, cr.words.get("opener"), LEAD)
+        own_time = None
+        while True:
+            d = a.date_at(p)
+            tw = cr.words.get("time_word")
+            m = tw.match(t, p, ce) if tw is not None else None
+            if d is not None:
+                p = skip_words(t, d["end"], ce, cr.words.get("opener"), LEAD)
+            elif m:
+                own_time = m.group()
+                p = skip_words(t, m.end(), ce, cr.words.get("opener"), LEAD)
+            else:
+                break
+        p = skip_words(t, p, ce, cr.words.get("modal"))
+        subj = a.subject_at(p, ce)
+        if subj is not None:
+            subject, p = subj
+        prev_end, prev_ind = p, None
+        while k < len(idx) and a.rows[idx[k]]["start"] < ce:
+            r = a.rows[idx[k]]
+            nxt = a.rows[idx[k + 1]]["start"] if k + 1 < len(idx) and a.rows[idx[k + 1]]["start"] < ce else ce
+            gap = t[max(prev_end, cs):r["start"]]
+            tail = t[r["end"]:nxt]
+            ctx = _figure(a, r, gap, tail, subject, last_ind if prev_ind is None else prev_ind)
+            # period: the last date before the figure in its sentence, unless the clause has its own time
+            no_period = ctx.pop("_no_period", None)
+            if no_period:
+                per = _period(a, None, no_period, "an old level, of an earlier time")
+            elif own_time and a.last_date(cs, r["start"]) is None:
+                per = _period(a, None, "lists/context_time_word.txt",
+                              f"the clause has its own time word {own_time}")
+            else:
+                d = a.last_date(s, r["start"])
+                if d is not None:
+                    per = _period(a, d, "sentence date", "the last date before the figure in its sentence")
+                elif para_date is not None:
+                    per = _period(a, para_date, "paragraph date", "the date opening the paragraph")
+                else:
+                    per = _period(a, None, "", "no date before the figure in its sentence or paragraph")
+            ctx["period"], ctx["period_max"] = per
+            out[idx[k]] = ctx
+            if ctx["indicator"].value:
+                last_ind = prev_ind = ctx["indicator"]
+            prev_end = r["end"]
+            k += 1
+
+
+def _strip_subject(s: str, subject: Choice) -> str:
+    if subject.value and s.startswith(subject.value):
+        return s[len(subject.value):]
+    return s
+
+
+def _figure(a: _Article, r: dict, gap: str, tail: str, subject: Choice, last_ind: Choice) -> dict:
+    """indicator, entity and change of one figure from its gap and tail."""
+    P = a.cr.patterns
+    modal = a.cr.words.get("modal")
+
+    def name(s: str) -> str:
+        s = _strip_subject(s.strip(TRIM), subject)
+        q = skip_words(s, 0, len(s), modal) if modal is not None else 0
+        return clean_name(s[q:])
+
+    def pat(pid: str, on: str):
+        p = P.get(pid)
+        return (p, p.regex.search(on)) if p is not None else (None, None)
+
+    ind = Choice("", "", "no pattern of rules/context.toml read an indicator")
+    ent = subject
+    change = Choice("", "", "no change word before the figure")
+    ctx: dict = {}
+    obj_p, obj = pat("context.object", tail)
+    obj_name = clean_name(obj.group("noun")) if obj else ""
+    g = gap.strip()
+    if JOIN.match(g) and last_ind.value:
+        ind = Choice(last_ind.value, "join", f"joined by {g} to the figure before")
+    elif r["kind"] == "count" and obj_name:
+        ind = Choice(obj_name, obj_p.id, f"the noun after the measure word ({obj_p.where})")
+    else:
+        for pid in ("context.from_level", "context.growth", "context.change_object", "context.share",
+                    "context.capacity", "context.value_verb", "context.link_verb"):
+            p, m = pat(pid, g)
+            if not m:
+                continue
+            gd = m.groupdict()
+            if pid == "context.capacity":
+                ind = Choice(m.group("indicator"), p.id, p.where)
+                if obj_name:
+                    ent = Choice(obj_name, p.id, f"the noun after the capacity ({p.where})")
+                break
+            if pid in ("context.value_verb", "context.link_verb"):
+                v = name(gd.get("indicator") or "")
+                if v:
+                    ind = Choice(v, p.id, f"after the verb {m.group('verb')} ({p.where})")
+                elif obj_name and r["kind"] != "percent":
+                    ind = Choice(obj_name, obj_p.id, f"nothing between {m.group('verb')} and the figure: "
+                                                     f"the noun after it ({obj_p.where})")
+                elif name(gd.get("before") or ""):
+                    ind = Choice(name(gd["before"]), p.id, f"before the verb {m.group('verb')} ({p.where})")
+                elif last_ind.value:
+                    ind = Choice(last_ind.value, p.id, "the indicator of the figure before in the sentence")
+                break
+            v = name(gd.get("indicator") or "")
+            if v:
+                ind = Choice(v, p.id, p.where)
+            elif last_ind.value:
+                ind = Choice(last_ind.value, p.id, f"the indicator of the figure before ({p.where})")
+            if gd.get("up"):
+                change = Choice("up", p.id, f"{gd['up']} before the figure ({p.where})")
+            elif gd.get("down"):
+                change = Choice("down", p.id, f"{gd['down']} ({p.where})")
+            if p.no_period:
+                ctx["_no_period"] = p.id
+            break
+        else:
+            v = name(g)
+            if v:
+                ind = Choice(v, "gap", "the words before the figure in its clause")
+            elif obj_name and r["kind"] != "percent":
+                ind = Choice(obj_name, obj_p.id, f"the noun after the figure ({obj_p.where})")
+    of_p, of = pat("context.of_noun", tail)
+    if of and clean_name(of.group("noun")):
+        noun = clean_name(of.group("noun"))
+        if ind.value:
+            ent = Choice(noun, of_p.id, f"the figure is of the noun after 的 ({of_p.where})")
+        else:
+            ind = Choice(noun, of_p.id, f"the noun after 的, no indicator before ({of_p.where})")
+    ctx.update(indicator=ind, entity=ent, change=change)
+    return ctx
+
+
+def apply(rows: list[dict], chosen: list[dict[str, Choice]]) -> None:
+    """Write the chosen values into the rows' context columns (figures only)."""
+    for r, c in zip(rows, chosen):
+        for k, v in c.items():
+            r[k] = v.value
