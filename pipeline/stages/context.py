@@ -48,8 +48,10 @@ DIGIT = regex.compile(r"[0-9０-９]")
 MAX_NAME = 24
 # Conjunctions between two figures of one indicator (完成21.4亿元和16.2亿元).
 JOIN = regex.compile(r"^[和及与、]$")
+# A clause opening with this word reads a new subject before its verb (其中高校院所输出…).
+SUBJECT_OPENER = "其中"
 # Org rows joined by these form one entity (甲大学、乙大学共建…).
-ORG_JOIN = regex.compile(r"^[、和与及]$")
+ORG_JOIN = regex.compile(r"^[、和及]$")     # not 与: 甲大学与乙公司合作… is 甲大学's
 
 
 @dataclass
@@ -202,8 +204,9 @@ class _Article:
         i = bisect_left(self.date_starts, p)
         return self.dates[i][2] if i < len(self.dates) and self.dates[i][0] == p else None
 
-    def subject_at(self, p: int, end: int) -> tuple[Choice, int] | None:
-        """The clause subject written at p: org rows (joined by 、/和), a reference or place word."""
+    def subject_at(self, p: int, end: int, verb_subject: bool = True) -> tuple[Choice, int] | None:
+        """The clause subject written at p: org rows (joined by 、/和), a reference or place word, or
+        (verb_subject) the words before a value verb (context.subject_before_verb)."""
         t = self.text
         org = self.orgs.get(p)
         if org is not None:
@@ -218,11 +221,11 @@ class _Article:
                 return Choice(m.group(), f"lists/{LISTS[key]}.txt",
                               f"a {key} word opening the clause"), m.end()
         pat = self.cr.patterns.get("context.subject_before_verb")
-        if pat is not None:
-            m = pat.regex.match(t, p, end)
+        if pat is not None and verb_subject:
+            m = pat.regex.match(t[p:end])
             if m and clean_name(m.group("entity")):
                 return Choice(clean_name(m.group("entity")), pat.id,
-                              f"the words before the verb ({pat.where})"), m.end("entity")
+                              f"the words before the verb ({pat.where})"), p + m.end("entity")
         return None
 
 
@@ -234,7 +237,8 @@ def _period(a: _Article, d: dict | None, rule: str, why: str) -> tuple[Choice, C
 
 
 def paragraph_date(a: _Article, para_start: int, para_end: int) -> dict | None:
-    """A date opening a paragraph (its first clause is a date, 截至2023年末，…), for its later sentences."""
+    """A date opening a paragraph (its first clause is a date, 截至2023年末，…), for its later sentences
+    that go on about the same thing (they open without a subject of their own)."""
     t = a.text
     p = skip_words(t, para_start, para_end, LEAD)
     d = a.date_at(p)
@@ -271,10 +275,17 @@ def _sentence(a: _Article, s: int, e: int, idx: list[int], para_date: dict | Non
               out: list[dict[str, Choice]]) -> None:
     """The context of the figures (row indexes idx) of the sentence text[s:e]."""
     t, cr, P = a.text, a.cr, a.cr.patterns
-    subject = Choice("", "", "no subject in the sentence before the figure")
+    no_subject = Choice("", "", "no subject in the sentence before the figure")
+    subject = no_subject
     last_ind = Choice()
     k = 0
+    period_from = s          # dates before this are of another part of the sentence
+    after_semicolon = False
     for cs, ce in spans(t, s, e, CLAUSE_END):
+        if after_semicolon:   # a part after ； starts afresh: it has its own subject or none
+            subject = no_subject
+        q = skip_words(t, cs, ce, LEAD)
+        opened = t.startswith(SUBJECT_OPENER, q)
         p = skip_words(t, cs, ce, cr.words.get("opener"), LEAD)
         own_time = None
         while True:
@@ -289,9 +300,14 @@ def _sentence(a: _Article, s: int, e: int, idx: list[int], para_date: dict | Non
             else:
                 break
         p = skip_words(t, p, ce, cr.words.get("modal"))
-        subj = a.subject_at(p, ce)
+        subj = a.subject_at(p, ce, verb_subject=not subject.value or opened or after_semicolon)
         if subj is not None:
             subject, p = subj
+            if cs == s:        # a sentence with its own subject is about something else: no paragraph date
+                para_date = None
+            if after_semicolon:
+                period_from = cs
+        after_semicolon = t[ce - 1:ce] in "；;"
         prev_end, prev_ind = p, None
         while k < len(idx) and a.rows[idx[k]]["start"] < ce:
             r = a.rows[idx[k]]
@@ -307,7 +323,7 @@ def _sentence(a: _Article, s: int, e: int, idx: list[int], para_date: dict | Non
                 per = _period(a, None, "lists/context_time_word.txt",
                               f"the clause has its own time word {own_time}")
             else:
-                d = a.last_date(s, r["start"])
+                d = a.last_date(period_from, r["start"])
                 if d is not None:
                     per = _period(a, d, "sentence date", "the last date before the figure in its sentence")
                 elif para_date is not None:
