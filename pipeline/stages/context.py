@@ -208,24 +208,39 @@ class _Article:
         """The clause subject written at p: org rows (joined by 、/和), a reference or place word, or
         (verb_subject) the words before a value verb (context.subject_before_verb)."""
         t = self.text
+        if verb_subject:
+            for pid in ("context.subject_of_noun",):
+                pat = self.cr.patterns.get(pid)
+                m = pat.regex.match(t[p:end]) if pat is not None else None
+                if m and clean_name(m.group("entity")):
+                    return Choice(clean_name(m.group("entity")), pat.id,
+                                  f"the noun after 的 before the verb ({pat.where})"), p + m.end("entity")
+        before_verb = self._before_verb(p, end) if verb_subject else None
         org = self.orgs.get(p)
         if org is not None:
             q = org["end"]
             while q < end and ORG_JOIN.match(t[q:q + 1]) and (q + 1) in self.orgs:
                 q = self.orgs[q + 1]["end"]
+            if before_verb and before_verb[1] > q:       # the org's own part: 甲大学第二医院新院区工程
+                return before_verb
             return Choice(t[p:q], "org rows", "the org row(s) opening the clause"), q
         for key in ("reference", "place"):
             r = self.cr.words.get(key)
             m = r.match(t, p, end) if r is not None else None
             if m:
+                if before_verb and before_verb[1] > m.end():   # 兰州市财政, 兰州地区
+                    return before_verb
                 return Choice(m.group(), f"lists/{LISTS[key]}.txt",
                               f"a {key} word opening the clause"), m.end()
+        return before_verb
+
+    def _before_verb(self, p: int, end: int) -> tuple[Choice, int] | None:
+        """The words at p before a value verb that has its own object (context.subject_before_verb)."""
         pat = self.cr.patterns.get("context.subject_before_verb")
-        if pat is not None and verb_subject:
-            m = pat.regex.match(t[p:end])
-            if m and clean_name(m.group("entity")):
-                return Choice(clean_name(m.group("entity")), pat.id,
-                              f"the words before the verb ({pat.where})"), p + m.end("entity")
+        m = pat.regex.match(self.text[p:end]) if pat is not None else None
+        if m and clean_name(m.group("entity")):
+            return Choice(clean_name(m.group("entity")), pat.id,
+                          f"the words before the verb ({pat.where})"), p + m.end("entity")
         return None
 
 
