@@ -29,7 +29,7 @@ CONTEXT_FILE = "context.toml"
 PATTERN_FIELDS = {"id", "on", "pattern", "note", "examples", "negatives", "no_period"}
 PARTS = ("gap", "tail", "clause")
 # The lists the stage reads (rules/lists/<name>.txt, one word a line).
-LISTS = {"reference": "context_reference", "opener": "context_opener", "modal": "context_modal",
+LISTS = {"preposition": "context_preposition", "reference": "context_reference", "opener": "context_opener", "modal": "context_modal",
          "time_word": "context_time_word", "place": "place"}
 # Sentence ends (SPEC: ；and ，do not end a sentence) and clause ends inside a sentence.
 SENTENCE_END = regex.compile(r"[。！？!?\n]")
@@ -46,6 +46,8 @@ TRIM = " \t　的了及和与、"
 DIGIT = regex.compile(r"[0-9０-９]")
 # An indicator or entity longer than this is not a name but a clause read wrong: left empty.
 MAX_NAME = 24
+# At most this many characters extend an org or place into a longer subject (兰州市 + 财政).
+MAX_EXTENSION = 6
 # Conjunctions between two figures of one indicator (完成21.4亿元和16.2亿元).
 JOIN = regex.compile(r"^[和及与、]$")
 # A clause opening with this word reads a new subject before its verb (其中高校院所输出…).
@@ -66,6 +68,8 @@ class Pattern:
     no_period: bool = False
     examples: list = field(default_factory=list)
     negatives: list = field(default_factory=list)
+    known_failures: list = field(default_factory=list)
+    kind: str = "context"
 
     @property
     def where(self) -> str:
@@ -221,18 +225,23 @@ class _Article:
             q = org["end"]
             while q < end and ORG_JOIN.match(t[q:q + 1]) and (q + 1) in self.orgs:
                 q = self.orgs[q + 1]["end"]
-            if before_verb and before_verb[1] > q:       # the org's own part: 甲大学第二医院新院区工程
+            if before_verb and before_verb[1] > q and self._extends(q, before_verb[1]):       # the org's own part: 甲大学第二医院新院区工程
                 return before_verb
             return Choice(t[p:q], "org rows", "the org row(s) opening the clause"), q
         for key in ("reference", "place"):
             r = self.cr.words.get(key)
             m = r.match(t, p, end) if r is not None else None
             if m:
-                if before_verb and before_verb[1] > m.end():   # 兰州市财政, 兰州地区
+                if before_verb and before_verb[1] > m.end() and self._extends(m.end(), before_verb[1]):
                     return before_verb
                 return Choice(m.group(), f"lists/{LISTS[key]}.txt",
                               f"a {key} word opening the clause"), m.end()
         return before_verb
+
+    def _extends(self, a: int, b: int) -> bool:
+        """text[a:b] can go on a name opening a subject (兰州市|财政, 兰州|地区): short, no verb or preposition."""
+        r = self.cr.words.get("preposition")
+        return b - a <= MAX_EXTENSION and not (r is not None and r.match(self.text, a, b))
 
     def _before_verb(self, p: int, end: int) -> tuple[Choice, int] | None:
         """The words at p before a value verb that has its own object (context.subject_before_verb)."""
@@ -386,14 +395,14 @@ def _figure(a: _Article, r: dict, gap: str, tail: str, subject: Choice, last_ind
         ind = Choice(obj_name, obj_p.id, f"the noun after the measure word ({obj_p.where})")
     else:
         for pid in ("context.from_level", "context.growth", "context.change_object", "context.share",
-                    "context.capacity", "context.value_verb", "context.link_verb"):
+                    "context.capacity", "context.verb_noun", "context.value_verb", "context.link_verb"):
             p, m = pat(pid, g)
             if not m:
                 continue
             gd = m.groupdict()
-            if pid == "context.capacity":
+            if pid in ("context.capacity", "context.verb_noun"):
                 ind = Choice(m.group("indicator"), p.id, p.where)
-                if obj_name:
+                if obj_name and pid == "context.capacity":
                     ent = Choice(obj_name, p.id, f"the noun after the capacity ({p.where})")
                 break
             if pid in ("context.value_verb", "context.link_verb"):
