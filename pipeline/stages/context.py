@@ -446,6 +446,13 @@ def _figure(a: _Article, r: dict, gap: str, tail: str, subject: Choice, last_ind
     return ctx
 
 
+def describe(name: str, c: Choice) -> str:
+    """One context field as explain shows it: how it was chosen, or why it is empty."""
+    if c.value:
+        return f"{name}: {c.value} by {c.rule or 'context'} ({c.why})"
+    return f"{name}: (empty) " + (f"[{c.rule}] " if c.rule else "") + c.why
+
+
 def apply(rows: list[dict], chosen: list[dict[str, Choice]]) -> None:
     """Write the chosen values into the rows' context columns (figures only)."""
     for r, c in zip(rows, chosen):
