@@ -239,17 +239,21 @@ def cmd_stats(args) -> int:
 
     Rules that never fire are listed next; last, the leftover numbers (numbers
     no row covers) counted by the word that follows them, e.g. `倍` ×12: the
-    shapes no rule takes, worth a rule or excluded on purpose (SPEC).
+    shapes no rule takes, worth a rule or excluded on purpose (SPEC). Then
+    the context of the figures: each field's fill count, by rule or list,
+    and the commonest indicators and entities.
 
     examples:
       python -m pipeline stats
       python -m pipeline stats new_articles/
     """
     from .leftovers import WordCounts, format_table
-    from .stats import collect, format_stats
+    from .stats import ContextStats, collect, format_stats
     rules = _rules(args)
     left = WordCounts.empty()
-    print(format_stats(rules, *collect(_inputs(args), rules, left)))
+    ctx = ContextStats()
+    print(format_stats(rules, *collect(_inputs(args), rules, left, ctx)))
+    print(ctx.format())
     print("\n" + format_table(left))
     return 0
 
