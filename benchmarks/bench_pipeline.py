@@ -239,13 +239,14 @@ def stage_times(files: list[Path], work: Path, profile: bool = False) -> dict:
     """Seconds per stage over `files`, by timers wrapped around the stage functions (bench only)."""
     import pipeline.article as art
     import pipeline.stages.clean as cl
+    import pipeline.stages.context as ctx
     import pipeline.stages.segment as seg
     from pipeline.rules import load_rules
     from pipeline.outputs import CsvStream, render
     from pipeline.run.clean_texts import write_clean_if_changed
 
     rules = load_rules()
-    t = dict.fromkeys(["read", "clean", "convert", "segment", "extract", "write"], 0.0)
+    t = dict.fromkeys(["read", "clean", "convert", "segment", "extract", "context", "write"], 0.0)
 
     def timed(mod, name, key):
         f = getattr(mod, name)
@@ -267,7 +268,8 @@ def stage_times(files: list[Path], work: Path, profile: bool = False) -> dict:
                  (art, "context", timed(art, "context", "extract")),
                  (art, "candidates", timed(art, "candidates", "extract")),
                  (art, "resolve", timed(art, "resolve", "extract")),
-                 (art, "rows_of", timed(art, "rows_of", "extract"))]
+                 (art, "rows_of", timed(art, "rows_of", "extract")),
+                 (ctx, "contexts", timed(ctx, "contexts", "context"))]             # inside rows_of
     prof = None
     if profile:
         import cProfile
@@ -296,6 +298,7 @@ def stage_times(files: list[Path], work: Path, profile: bool = False) -> dict:
         setattr(mod, name, f)
     t["clean"] -= t["convert"]          # clean() includes the conversion
     t["extract"] -= t["segment"]        # blocks are segmented when the org rules first read them
+    t["extract"] -= t["context"]        # rows_of runs the context stage
     t["other"] = total - sum(t.values())
     if prof:
         import io
