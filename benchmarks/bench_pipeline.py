@@ -436,7 +436,7 @@ def bench(work: Path, size: float, mem_counts: list[int], sample_mb: float, prof
         sys.exit(p.stderr)
     st = json.loads(p.stdout)
     tot = st["_total"]
-    for k in ("read", "clean", "convert", "segment", "extract", "write", "other"):
+    for k in ("read", "clean", "convert", "segment", "extract", "context", "write", "other"):
         print(f"  {k:<8} {st[k]:6.2f} s  {100 * st[k] / tot:5.1f} %  {got / MB / st[k] if st[k] > 0 else 0:8.2f} MB/s")
     print(f"  total    {tot:6.2f} s  {got / MB / tot:.2f} MB/s over {len(files)} articles")
     print("  (clean = controls, GBK repair, readings, boilerplate; convert = pipeline.stages.convert.t2s;\n"

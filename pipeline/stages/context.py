@@ -91,10 +91,40 @@ class Choice:
     why: str = ""
 
 
-def _starts(words: list[str]):
-    """A regex matching any of words at a position (longest first), or None."""
-    words = sorted({w for w in words if w}, key=len, reverse=True)
-    return regex.compile("|".join(regex.escape(w) for w in words)) if words else None
+class _WordMatch:
+    """The longest word of a Words list found at a position (shaped like a regex match)."""
+    __slots__ = ("word", "_end")
+
+    def __init__(self, word: str, end: int):
+        self.word, self._end = word, end
+
+    def group(self) -> str:
+        return self.word
+
+    def end(self) -> int:
+        return self._end
+
+
+class Words:
+    """A word list matched at a position, longest word first, by set look-ups (a regex alternation of
+    the 2,800 places costs ~15 µs a try, this ~1 µs)."""
+
+    def __init__(self, words: list[str]):
+        self.words = {w for w in words if w}
+        self.lengths = sorted({len(w) for w in self.words}, reverse=True)
+
+    def match(self, text: str, pos: int = 0, end: int | None = None) -> _WordMatch | None:
+        end = len(text) if end is None else end
+        for n in self.lengths:
+            if pos + n <= end and text[pos:pos + n] in self.words:
+                return _WordMatch(text[pos:pos + n], pos + n)
+        return None
+
+
+def _starts(words: list[str]) -> Words | None:
+    """The words as a Words matcher, or None when there are none."""
+    w = Words(words)
+    return w if w.words else None
 
 
 def load(rules_dir: Path, lists: dict, fragments: dict, expand, problems: list[str]) -> ContextRules:
@@ -212,7 +242,7 @@ class _Article:
         """The clause subject written at p: org rows (joined by 、/和), a reference or place word, or
         (verb_subject) the words before a value verb (context.subject_before_verb)."""
         t = self.text
-        if verb_subject:
+        if verb_subject and "的" in t[p:end]:
             for pid in ("context.subject_of_noun",):
                 pat = self.cr.patterns.get(pid)
                 m = pat.regex.match(t[p:end]) if pat is not None else None
@@ -336,7 +366,8 @@ def _sentence(a: _Article, s: int, e: int, idx: list[int], para_date: dict | Non
         while k < len(idx) and a.rows[idx[k]]["start"] < ce:
             r = a.rows[idx[k]]
             nxt = a.rows[idx[k + 1]]["start"] if k + 1 < len(idx) and a.rows[idx[k + 1]]["start"] < ce else ce
-            gap = t[max(prev_end, cs):r["start"]]
+            # a figure inside the subject (甲公司投资5亿元建设的公园已开园) reads its gap from the clause start
+            gap = t[prev_end if prev_end <= r["start"] else cs:r["start"]]
             tail = t[r["end"]:nxt]
             ctx = _figure(a, r, gap, tail, subject, last_ind if prev_ind is None else prev_ind)
             # period: the last date before the figure in its sentence, unless the clause has its own time
