@@ -52,6 +52,10 @@ MAX_EXTENSION = 6
 JOIN = regex.compile(r"^[和及与、]$")
 # A clause opening with this word reads a new subject before its verb (其中高校院所输出…).
 SUBJECT_OPENER = "其中"
+# After a list of names, 等 and what they are (甲医院、乙医院等6家医院): part of the subject.
+ETC = regex.compile(r"等(?:[0-9一二三四五六七八九十两]+[家个所座])?[\p{Han}]{1,8}?(?=[\p{Han}]{0,2}(?:共|累计|已|将|参与|入选|获|开展|实现|完成|达到|建立|通过))")
+# A clause with this word gives the i-th of a list of subject names to its i-th figure (甲、乙分别完成3亿元和2亿元).
+RESPECTIVELY = "分别"
 # Org rows joined by these form one entity (甲大学、乙大学共建…).
 ORG_JOIN = regex.compile(r"^[、和及]$")     # not 与: 甲大学与乙公司合作… is 甲大学's
 
@@ -217,6 +221,7 @@ class _Article:
         self.dates = sorted((r["start"], r["end"], r) for r in rows if r["kind"] == "date")
         self.date_starts = [d[0] for d in self.dates]
         self.orgs = {r["start"]: r for r in rows if r["kind"] == "org"}
+        self.parts: list[tuple[int, int]] = []     # the names of the last subject read, when a list
 
     def eligible_date(self, d: dict) -> bool:
         """A date row that can be a period: not a comparison base."""
@@ -249,24 +254,34 @@ class _Article:
                 if m and clean_name(m.group("entity")):
                     return Choice(clean_name(m.group("entity")), pat.id,
                                   f"the noun after 的 before the verb ({pat.where})"), p + m.end("entity")
-        before_verb = self._before_verb(p, end) if verb_subject else None
+        before_verb = self._before_verb(p, end)
+        first = self._name_at(p, end)
+        if first is None:
+            return before_verb if verb_subject else None
+        how, q = first
+        parts = [(p, q)]
+        while q + 1 < end and ORG_JOIN.match(t[q]) and (nxt := self._name_at(q + 1, end)) is not None:
+            parts.append((q + 1, nxt[1]))
+            q = nxt[1]
+        m = ETC.match(t, q, end)             # 甲医院、乙医院等6家医院: the list and what it is
+        if m and len(parts) > 1:
+            q = m.end()
+        elif before_verb and before_verb[1] > q and len(parts) == 1 and self._extends(q, before_verb[1]):
+            return before_verb                # the name's own part: 兰州市财政, 甲大学第二医院新院区工程
+        self.parts = parts if len(parts) > 1 else []
+        return Choice(t[p:q], how, "the org row(s) or place words opening the clause"), q
+
+    def _name_at(self, p: int, end: int) -> tuple[str, int] | None:
+        """(rule, end) of an org row, a reference word or a place word at p."""
         org = self.orgs.get(p)
         if org is not None:
-            q = org["end"]
-            while q < end and ORG_JOIN.match(t[q:q + 1]) and (q + 1) in self.orgs:
-                q = self.orgs[q + 1]["end"]
-            if before_verb and before_verb[1] > q and self._extends(q, before_verb[1]):       # the org's own part: 甲大学第二医院新院区工程
-                return before_verb
-            return Choice(t[p:q], "org rows", "the org row(s) opening the clause"), q
+            return "org rows", org["end"]
         for key in ("reference", "place"):
             r = self.cr.words.get(key)
-            m = r.match(t, p, end) if r is not None else None
+            m = r.match(self.text, p, end) if r is not None else None
             if m:
-                if before_verb and before_verb[1] > m.end() and self._extends(m.end(), before_verb[1]):
-                    return before_verb
-                return Choice(m.group(), f"lists/{LISTS[key]}.txt",
-                              f"a {key} word opening the clause"), m.end()
-        return before_verb
+                return f"lists/{LISTS[key]}.txt", m.end()
+        return None
 
     def _extends(self, a: int, b: int) -> bool:
         """text[a:b] can go on a name opening a subject (兰州市|财政, 兰州|地区): short, no verb or preposition."""
@@ -336,8 +351,6 @@ def _sentence(a: _Article, s: int, e: int, idx: list[int], para_date: dict | Non
     period_from = s          # dates before this are of another part of the sentence
     after_semicolon = False
     for cs, ce in spans(t, s, e, CLAUSE_END):
-        if after_semicolon:   # a part after ； starts afresh: it has its own subject or none
-            subject = no_subject
         q = skip_words(t, cs, ce, LEAD)
         opened = t.startswith(SUBJECT_OPENER, q)
         p = skip_words(t, cs, ce, cr.words.get("opener"), LEAD)
@@ -354,7 +367,9 @@ def _sentence(a: _Article, s: int, e: int, idx: list[int], para_date: dict | Non
             else:
                 break
         p = skip_words(t, p, ce, cr.words.get("modal"))
+        a.parts = []
         subj = a.subject_at(p, ce, verb_subject=not subject.value or opened or after_semicolon)
+        parts = a.parts
         if subj is not None:
             subject, p = subj
             if cs == s:        # a sentence with its own subject is about something else: no paragraph date
@@ -369,7 +384,15 @@ def _sentence(a: _Article, s: int, e: int, idx: list[int], para_date: dict | Non
             # a figure inside the subject (甲公司投资5亿元建设的公园已开园) reads its gap from the clause start
             gap = t[prev_end if prev_end <= r["start"] else cs:r["start"]]
             tail = t[r["end"]:nxt]
-            ctx = _figure(a, r, gap, tail, subject, last_ind if prev_ind is None else prev_ind)
+            subj_here = subject
+            in_clause = [i for i in idx if cs <= a.rows[i]["start"] < ce and a.rows[i]["start"] >= p]
+            if parts and RESPECTIVELY in t[cs:ce] and len(in_clause) == len(parts) and idx[k] in in_clause:
+                ps, pe = parts[in_clause.index(idx[k])]
+                subj_here = Choice(t[ps:pe], subject.rule, f"name {in_clause.index(idx[k]) + 1} of the "
+                                                           f"subject, {RESPECTIVELY}")
+            elif r["start"] < p:         # a figure inside the subject is not its own entity
+                subj_here = no_subject
+            ctx = _figure(a, r, gap, tail, subj_here, last_ind if prev_ind is None else prev_ind)
             # period: the last date before the figure in its sentence, unless the clause has its own time
             no_period = ctx.pop("_no_period", None)
             if no_period:
