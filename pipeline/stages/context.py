@@ -43,13 +43,15 @@ LEAD = regex.compile(r"^(?:截至|截止|到|在|于|自|从|至)")
 # Characters trimmed off the ends of an indicator or entity; an indicator holding a digit is a
 # piece of another figure and is dropped.
 TRIM = " \t　的了及和与、"
-DIGIT = regex.compile(r"[0-9０-９]")
+DIGIT = regex.compile(r"[0-9０-９](?![A-Za-z])")     # 4A级景区 is a name, 3家 is a figure
+# A name holding 等 (甲、乙等生物医药企业) is what follows it.
+ETC_WORD = "等"
 # An indicator or entity longer than this is not a name but a clause read wrong: left empty.
 MAX_NAME = 24
 # At most this many characters extend an org or place into a longer subject (兰州市 + 财政).
 MAX_EXTENSION = 6
 # Conjunctions between two figures of one indicator (完成21.4亿元和16.2亿元).
-JOIN = regex.compile(r"^[和及与、]$")
+JOIN = regex.compile(r"^[和及、]$")
 # A clause opening with this word reads a new subject before its verb (其中高校院所输出…).
 SUBJECT_OPENER = "其中"
 # After a list of names, 等 and what they are (甲医院、乙医院等6家医院): part of the subject.
@@ -125,6 +127,20 @@ class Words:
         return None
 
 
+def strip_end(s: str, words: "Words | None") -> str:
+    """s without the words of `words` it ends with (游客将 -> 游客, 收入有望 -> 收入)."""
+    if words is None:
+        return s
+    changed = True
+    while changed and s:
+        changed = False
+        for n in words.lengths:
+            if len(s) > n and s[-n:] in words.words:
+                s, changed = s[:-n], True
+                break
+    return s
+
+
 def _starts(words: list[str]) -> Words | None:
     """The words as a Words matcher, or None when there are none."""
     w = Words(words)
@@ -192,6 +208,8 @@ def spans(text: str, start: int, end: int, ends) -> list[tuple[int, int]]:
 def clean_name(s: str) -> str:
     """An indicator or entity as written, its edges trimmed; '' when it is no name (digits, too long)."""
     s = s.strip(TRIM)
+    if ETC_WORD in s and len(s.rsplit(ETC_WORD, 1)[1]) >= 2:
+        s = s.rsplit(ETC_WORD, 1)[1]
     if len(s) >= 2 and s[0] in "“\"「" and s[-1] in "”\"」" and s.count("“") <= 1:
         s = s[1:-1]
     if not s or DIGIT.search(s) or len(s) > MAX_NAME:
@@ -237,6 +255,13 @@ class _Article:
             if self.eligible_date(d):
                 return d
             i -= 1
+        return None
+
+    def last_any_date(self, lo: int, hi: int) -> dict | None:
+        """The last date row lying inside [lo, hi)."""
+        i = bisect_left(self.date_starts, hi) - 1
+        if i >= 0 and self.dates[i][0] >= lo and self.dates[i][1] <= hi:
+            return self.dates[i][2]
         return None
 
     def date_at(self, p: int) -> dict | None:
@@ -382,7 +407,11 @@ def _sentence(a: _Article, s: int, e: int, idx: list[int], para_date: dict | Non
             r = a.rows[idx[k]]
             nxt = a.rows[idx[k + 1]]["start"] if k + 1 < len(idx) and a.rows[idx[k + 1]]["start"] < ce else ce
             # a figure inside the subject (甲公司投资5亿元建设的公园已开园) reads its gap from the clause start
-            gap = t[prev_end if prev_end <= r["start"] else cs:r["start"]]
+            g0 = prev_end if prev_end <= r["start"] else cs
+            d = a.last_any_date(g0, r["start"])
+            if d is not None:             # 到2025年产值超过…, 兰州市2023年收入增长…: the gap starts after the date
+                g0 = d["end"]
+            gap = t[g0:r["start"]]
             tail = t[r["end"]:nxt]
             subj_here = subject
             in_clause = [i for i in idx if cs <= a.rows[i]["start"] < ce and a.rows[i]["start"] >= p]
@@ -392,7 +421,8 @@ def _sentence(a: _Article, s: int, e: int, idx: list[int], para_date: dict | Non
                                                            f"subject, {RESPECTIVELY}")
             elif r["start"] < p:         # a figure inside the subject is not its own entity
                 subj_here = no_subject
-            ctx = _figure(a, r, gap, tail, subj_here, last_ind if prev_ind is None else prev_ind)
+            ctx = _figure(a, r, gap, tail, subj_here, last_ind if prev_ind is None else prev_ind,
+                          joined=prev_ind is not None)
             # period: the last date before the figure in its sentence, unless the clause has its own time
             no_period = ctx.pop("_no_period", None)
             if no_period:
@@ -416,21 +446,35 @@ def _sentence(a: _Article, s: int, e: int, idx: list[int], para_date: dict | Non
             k += 1
 
 
+def _counted_before(a: _Article, gap: str) -> bool:
+    """A count whose noun is written before it, after its verb (集聚生物医药企业200多家, 选派医师30名赴港):
+    the words between the last value verb and the figure are a name (not ending in 的 or 等)."""
+    p = a.cr.patterns.get("context.value_verb")
+    m = p.regex.search(gap) if p is not None else None
+    if not m:
+        return False
+    rest = m.group("indicator").strip()
+    return bool(clean_name(rest)) and not rest.endswith(("的", "等"))
+
+
 def _strip_subject(s: str, subject: Choice) -> str:
     if subject.value and s.startswith(subject.value):
         return s[len(subject.value):]
     return s
 
 
-def _figure(a: _Article, r: dict, gap: str, tail: str, subject: Choice, last_ind: Choice) -> dict:
-    """indicator, entity and change of one figure from its gap and tail."""
+def _figure(a: _Article, r: dict, gap: str, tail: str, subject: Choice, last_ind: Choice,
+            joined: bool = False) -> dict:
+    """indicator, entity and change of one figure from its gap and tail (joined: a figure of the same
+    clause stands before it)."""
     P = a.cr.patterns
     modal = a.cr.words.get("modal")
+    opener = a.cr.words.get("opener")
 
     def name(s: str) -> str:
         s = _strip_subject(s.strip(TRIM), subject)
-        q = skip_words(s, 0, len(s), modal) if modal is not None else 0
-        return clean_name(s[q:])
+        q = skip_words(s, 0, len(s), modal, opener)
+        return clean_name(strip_end(s[q:].strip(TRIM), modal))
 
     def pat(pid: str, on: str):
         p = P.get(pid)
@@ -443,12 +487,12 @@ def _figure(a: _Article, r: dict, gap: str, tail: str, subject: Choice, last_ind
     obj_p, obj = pat("context.object", tail)
     obj_name = clean_name(obj.group("noun")) if obj else ""
     g = gap.strip()
-    if JOIN.match(g) and last_ind.value:
+    if JOIN.match(g) and last_ind.value and joined:
         ind = Choice(last_ind.value, "join", f"joined by {g} to the figure before")
-    elif r["kind"] == "count" and obj_name:
+    elif r["kind"] == "count" and obj_name and not _counted_before(a, g):
         ind = Choice(obj_name, obj_p.id, f"the noun after the measure word ({obj_p.where})")
     else:
-        for pid in ("context.from_level", "context.growth", "context.change_object", "context.share",
+        for pid in ("context.from_level", "context.growth", "context.compare", "context.change_object", "context.share",
                     "context.capacity", "context.verb_noun", "context.value_verb", "context.link_verb"):
             p, m = pat(pid, g)
             if not m:
@@ -468,7 +512,7 @@ def _figure(a: _Article, r: dict, gap: str, tail: str, subject: Choice, last_ind
                                                      f"the noun after it ({obj_p.where})")
                 elif name(gd.get("before") or ""):
                     ind = Choice(name(gd["before"]), p.id, f"before the verb {m.group('verb')} ({p.where})")
-                elif last_ind.value:
+                elif last_ind.value and not (gd.get("before") or "").strip(TRIM):
                     ind = Choice(last_ind.value, p.id, "the indicator of the figure before in the sentence")
                 break
             v = name(gd.get("indicator") or "")
@@ -489,6 +533,9 @@ def _figure(a: _Article, r: dict, gap: str, tail: str, subject: Choice, last_ind
                 ind = Choice(v, "gap", "the words before the figure in its clause")
             elif obj_name and r["kind"] != "percent":
                 ind = Choice(obj_name, obj_p.id, f"the noun after the figure ({obj_p.where})")
+    gr_p, gr = pat("context.grant", tail)
+    if gr and clean_name(gr.group("noun")) and r["kind"] == "percent":
+        ind = Choice(clean_name(gr.group("noun")), gr_p.id, f"the noun granted after the figure ({gr_p.where})")
     of_p, of = pat("context.of_noun", tail)
     if of and clean_name(of.group("noun")):
         noun = clean_name(of.group("noun"))
