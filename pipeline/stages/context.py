@@ -30,16 +30,18 @@ PATTERN_FIELDS = {"id", "on", "pattern", "note", "examples", "negatives", "no_pe
 PARTS = ("gap", "tail", "clause")
 # The lists the stage reads (rules/lists/<name>.txt, one word a line).
 LISTS = {"preposition": "context_preposition", "reference": "context_reference", "opener": "context_opener", "modal": "context_modal",
-         "time_word": "context_time_word", "place": "place"}
+         "time_word": "context_time_word", "same_time": "context_same_time", "year_word": "context_year_word",
+         "place": "place"}
 # Sentence ends (SPEC: ；and ，do not end a sentence) and clause ends inside a sentence.
 SENTENCE_END = regex.compile(r"[。！？!?\n]")
 CLAUSE_END = regex.compile(r"[，,；;：:]")
 # A date row right after one of these, or right before one of those, is a comparison base, not the
 # figure's period (较2018年提高…, 与2020年相比, 恢复到2019年同期的…).
 BASE_BEFORE = regex.compile(r"(?:较|比|与|同|相对于|恢复到|恢复至)$")
-BASE_AFTER = regex.compile(r"^(?:同期|相比|末相比|底相比|水平)")
+BASE_AFTER = regex.compile(r"(?:同期|相比|末相比|底相比|水平|的[0-9.]+倍)")
+BASE_WINDOW = 8        # characters after a date searched for BASE_AFTER
 # Words that may stand before a subject or date at a clause start: prepositions of time and place.
-LEAD = regex.compile(r"^(?:截至|截止|到|在|于|自|从|至)")
+LEAD = regex.compile(r"(?:截至|截止|到|在|于|自|从|至)")
 # Characters trimmed off the ends of an indicator or entity; an indicator holding a digit is a
 # piece of another figure and is dropped.
 TRIM = " \t　的了及和与、"
@@ -245,7 +247,7 @@ class _Article:
         """A date row that can be a period: not a comparison base."""
         t = self.text
         return not (BASE_BEFORE.search(t, max(0, d["start"] - 4), d["start"]) or
-                    BASE_AFTER.match(t, d["end"], min(len(t), d["end"] + 4)))
+                    BASE_AFTER.match(t, d["end"], min(len(t), d["end"] + BASE_WINDOW)))
 
     def last_date(self, lo: int, hi: int) -> dict | None:
         """The last eligible date row starting in [lo, hi)."""
@@ -359,49 +361,60 @@ def contexts(text: str, rows: list[dict], cr: ContextRules) -> list[dict[str, Ch
         lo, hi = bisect_left(fig_starts, s), bisect_left(fig_starts, e)
         if lo < hi:
             carried = None if para_first else para_date
-            _sentence(a, s, e, [figures[k][1] for k in range(lo, hi)], carried, out)
+            _sentence(a, s, e, [figures[k][1] for k in range(lo, hi)], carried, out, para_start)
         if text[s:e].strip():
             para_first = False
     return out
 
 
 def _sentence(a: _Article, s: int, e: int, idx: list[int], para_date: dict | None,
-              out: list[dict[str, Choice]]) -> None:
+              out: list[dict[str, Choice]], para_start: int = 0) -> None:
     """The context of the figures (row indexes idx) of the sentence text[s:e]."""
     t, cr, P = a.text, a.cr, a.cr.patterns
     no_subject = Choice("", "", "no subject in the sentence before the figure")
     subject = no_subject
     last_ind = Choice()
     k = 0
-    period_from = s          # dates before this are of another part of the sentence
+    period_from = s
+    same_time = None         # 同日…: the figures after it in the sentence take the paragraph's last date
+    opened_sentence = False  # a clause with content was read (its subject decides the paragraph date)
     after_semicolon = False
     for cs, ce in spans(t, s, e, CLAUSE_END):
         q = skip_words(t, cs, ce, LEAD)
         opened = t.startswith(SUBJECT_OPENER, q)
         p = skip_words(t, cs, ce, cr.words.get("opener"), LEAD)
-        own_time = None
+        own_time = year_word = None
         while True:
             d = a.date_at(p)
-            tw = cr.words.get("time_word")
-            m = tw.match(t, p, ce) if tw is not None else None
+            found = {k: cr.words[k].match(t, p, ce) if cr.words.get(k) is not None else None
+                     for k in ("time_word", "same_time", "year_word")}
+            m = found["time_word"] or found["same_time"] or found["year_word"]
             if d is not None:
                 p = skip_words(t, d["end"], ce, cr.words.get("opener"), LEAD)
             elif m:
-                own_time = m.group()
+                if found["time_word"]:
+                    own_time = m.group()
+                elif found["same_time"]:
+                    same_time = m.group()
+                else:
+                    year_word = m.group()
                 p = skip_words(t, m.end(), ce, cr.words.get("opener"), LEAD)
             else:
                 break
+        st = cr.words.get("same_time")
+        if same_time is None and st is not None:      # 兰州市科协同日公布…: anywhere in the clause
+            same_time = next((w for w in st.words if w in t[cs:ce]), None)
         p = skip_words(t, p, ce, cr.words.get("modal"))
         a.parts = []
         subj = a.subject_at(p, ce, verb_subject=not subject.value or opened or after_semicolon)
         parts = a.parts
         if subj is not None:
             subject, p = subj
-            if cs == s:        # a sentence with its own subject is about something else: no paragraph date
+            if not opened_sentence:   # a sentence with its own subject is about something else: no paragraph date
                 para_date = None
-            if after_semicolon:
-                period_from = cs
         after_semicolon = t[ce - 1:ce] in "；;"
+        if t[p:ce].strip("，,；;：: "):
+            opened_sentence = True
         prev_end, prev_ind = p, None
         while k < len(idx) and a.rows[idx[k]]["start"] < ce:
             r = a.rows[idx[k]]
@@ -432,7 +445,15 @@ def _sentence(a: _Article, s: int, e: int, idx: list[int], para_date: dict | Non
                               f"the clause has its own time word {own_time}")
             else:
                 d = a.last_date(period_from, r["start"])
-                if d is not None:
+                if same_time and d is None:
+                    d = a.last_date(para_start, r["start"])
+                    per = _period(a, d, "lists/context_same_time.txt",
+                                  f"{same_time}: the last date of the paragraph before it")
+                elif d is not None and year_word and len(d["value"]) >= 4 and d["value"][:4].isdigit():
+                    per = (Choice(d["value"][:4], "lists/context_year_word.txt",
+                                  f"{year_word}: the year of {d['text']}"), Choice("", "lists/context_year_word.txt",
+                                                                                   f"{year_word}: one year"))
+                elif d is not None:
                     per = _period(a, d, "sentence date", "the last date before the figure in its sentence")
                 elif para_date is not None:
                     per = _period(a, para_date, "paragraph date", "the date opening the paragraph")
