@@ -32,6 +32,7 @@ PARTS = ("gap", "tail", "clause")
 LISTS = {"preposition": "context_preposition", "reference": "context_reference", "opener": "context_opener", "modal": "context_modal",
          "time_word": "context_time_word", "same_time": "context_same_time", "year_word": "context_year_word",
          "place": "place"}
+VERB_LIST = "context_value_verb"
 # Sentence ends (SPEC: ；and ，do not end a sentence) and clause ends inside a sentence.
 SENTENCE_END = regex.compile(r"[。！？!?\n]")
 CLAUSE_END = regex.compile(r"[，,；;：:]")
@@ -57,7 +58,8 @@ JOIN = regex.compile(r"^[和及、]$")
 # A clause opening with this word reads a new subject before its verb (其中高校院所输出…).
 SUBJECT_OPENER = "其中"
 # After a list of names, 等 and what they are (甲医院、乙医院等6家医院): part of the subject.
-ETC = regex.compile(r"等(?:[0-9一二三四五六七八九十两]+[家个所座])?[\p{Han}]{1,8}?(?=[\p{Han}]{0,2}(?:共|累计|已|将|参与|入选|获|开展|实现|完成|达到|建立|通过))")
+ETC = regex.compile(r"等(?:[0-9一二三四五六七八九十两]+[家个所座名])?(?=\p{Han})")
+MAX_ETC_NOUN = 8
 # A clause with this word gives the i-th of a list of subject names to its i-th figure (甲、乙分别完成3亿元和2亿元).
 RESPECTIVELY = "分别"
 # Org rows joined by these form one entity (甲大学、乙大学共建…).
@@ -87,8 +89,9 @@ class Pattern:
 @dataclass
 class ContextRules:
     patterns: dict[str, Pattern]
-    words: dict[str, object]          # list key of LISTS -> compiled alternation anchored at the start
+    words: dict[str, object]          # list key of LISTS -> Words
     list_files: dict[str, str]        # list key -> its file, for explain
+    verbs: object = None              # Words of lists/context_value_verb.txt
 
 
 @dataclass
@@ -156,14 +159,15 @@ def load(rules_dir: Path, lists: dict, fragments: dict, expand, problems: list[s
     patterns: dict[str, Pattern] = {}
     words = {k: _starts([r[0] for r in lists.get(name, [])]) for k, name in LISTS.items()}
     files = {k: str(rules_dir / "lists" / f"{name}.txt") for k, name in LISTS.items()}
+    verbs = _starts([r[0] for r in lists.get(VERB_LIST, [])])
     if not path.exists():
-        return ContextRules(patterns, words, files)
+        return ContextRules(patterns, words, files, verbs)
     text = path.read_text(encoding="utf-8")
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
         problems.append(f"{path}: not valid TOML: {e}")
-        return ContextRules(patterns, words, files)
+        return ContextRules(patterns, words, files, verbs)
     starts = [i + 1 for i, ln in enumerate(text.splitlines()) if ln.strip() == "[[pattern]]"]
     for i, entry in enumerate(data.get("pattern", []) or []):
         line = starts[i] if i < len(starts) else 1
@@ -193,7 +197,7 @@ def load(rules_dir: Path, lists: dict, fragments: dict, expand, problems: list[s
         patterns[pid] = Pattern(pid, entry["on"], compiled, str(path), line, entry.get("note", ""),
                                 bool(entry.get("no_period", False)), list(entry.get("examples", [])),
                                 list(entry.get("negatives", [])))
-    return ContextRules(patterns, words, files)
+    return ContextRules(patterns, words, files, verbs)
 
 
 def spans(text: str, start: int, end: int, ends) -> list[tuple[int, int]]:
@@ -278,8 +282,8 @@ class _Article:
             for pid in ("context.subject_of_noun",):
                 pat = self.cr.patterns.get(pid)
                 m = pat.regex.match(t[p:end]) if pat is not None else None
-                if m and clean_name(m.group("entity")):
-                    return Choice(clean_name(m.group("entity")), pat.id,
+                if m and clean_name(strip_end(m.group("entity"), self.cr.words.get("modal"))):
+                    return Choice(clean_name(strip_end(m.group("entity"), self.cr.words.get("modal"))), pat.id,
                                   f"the noun after 的 before the verb ({pat.where})"), p + m.end("entity")
         before_verb = self._before_verb(p, end)
         first = self._name_at(p, end)
@@ -290,13 +294,25 @@ class _Article:
         while q + 1 < end and ORG_JOIN.match(t[q]) and (nxt := self._name_at(q + 1, end)) is not None:
             parts.append((q + 1, nxt[1]))
             q = nxt[1]
-        m = ETC.match(t, q, end)             # 甲医院、乙医院等6家医院: the list and what it is
-        if m and len(parts) > 1:
-            q = m.end()
+        etc = self._etc(q, end) if len(parts) > 1 else None
+        if etc:                              # 甲医院、乙医院等6家医院: the list and what it is
+            q = etc
         elif before_verb and before_verb[1] > q and len(parts) == 1 and self._extends(q, before_verb[1]):
             return before_verb                # the name's own part: 兰州市财政, 甲大学第二医院新院区工程
         self.parts = parts if len(parts) > 1 else []
         return Choice(t[p:q], how, "the org row(s) or place words opening the clause"), q
+
+    def _etc(self, q: int, end: int) -> int | None:
+        """The end of `等[count]noun` at q, the noun running up to a verb, adverb or preposition."""
+        t, w = self.text, self.cr.words
+        m = ETC.match(t, q, end)
+        if not m:
+            return None
+        stops = [w.get(k) for k in ("modal", "preposition")] + [self.cr.verbs]
+        for i in range(m.end() + 1, min(end, m.end() + MAX_ETC_NOUN) + 1):
+            if any(r is not None and r.match(t, i, end) for r in stops):
+                return i
+        return None
 
     def _name_at(self, p: int, end: int) -> tuple[str, int] | None:
         """(rule, end) of an org row, a reference word or a place word at p."""
@@ -412,8 +428,9 @@ def _sentence(a: _Article, s: int, e: int, idx: list[int], para_date: dict | Non
             subject, p = subj
             if not opened_sentence:   # a sentence with its own subject is about something else: no paragraph date
                 para_date = None
-        after_semicolon = t[ce - 1:ce] in "；;"
-        if t[p:ce].strip("，,；;：: "):
+        has_content = bool(t[p:ce].strip("，,；;：: "))
+        after_semicolon = t[ce - 1:ce] in "；;" or (after_semicolon and not has_content)
+        if has_content:
             opened_sentence = True
         prev_end, prev_ind = p, None
         while k < len(idx) and a.rows[idx[k]]["start"] < ce:
