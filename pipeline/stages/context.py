@@ -52,7 +52,7 @@ ETC_WORD = "等"
 # An indicator or entity longer than this is not a name but a clause read wrong: left empty.
 MAX_NAME = 24
 # At most this many characters extend an org or place into a longer subject (兰州市 + 财政).
-MAX_EXTENSION = 6
+MAX_EXTENSION = 8
 # Conjunctions between two figures of one indicator (完成21.4亿元和16.2亿元).
 JOIN = regex.compile(r"^[和及、]$")
 # A clause opening with this word reads a new subject before its verb (其中高校院所输出…).
@@ -278,7 +278,11 @@ class _Article:
         """The clause subject written at p: org rows (joined by 、/和), a reference or place word, or
         (verb_subject) the words before a value verb (context.subject_before_verb)."""
         t = self.text
-        if verb_subject and "的" in t[p:end]:
+        pat = self.cr.patterns.get("context.subject_numbered")
+        m = pat.regex.match(t[p:end]) if pat is not None else None
+        if m:
+            return Choice(m.group("entity"), pat.id, f"a counted or numbered subject ({pat.where})"), p + m.end("entity")
+        if (verb_subject or self._name_at(p, end) is not None) and "的" in t[p:end]:
             for pid in ("context.subject_of_noun",):
                 pat = self.cr.patterns.get(pid)
                 m = pat.regex.match(t[p:end]) if pat is not None else None
