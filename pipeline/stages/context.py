@@ -402,10 +402,13 @@ def _sentence(a: _Article, s: int, e: int, idx: list[int], para_date: dict | Non
     for cs, ce in spans(t, s, e, CLAUSE_END):
         q = skip_words(t, cs, ce, LEAD)
         opened = t.startswith(SUBJECT_OPENER, q)
-        p = skip_words(t, cs, ce, cr.words.get("opener"), LEAD)
+        p = skip_words(t, cs, ce, cr.words.get("opener"))
         own_time = year_word = None
         while True:
-            d = a.date_at(p)
+            d = a.date_at(p)          # a date row may hold its lead word (截至2023年底)
+            if d is None:
+                p = skip_words(t, p, ce, LEAD)
+                d = a.date_at(p)
             found = {k: cr.words[k].match(t, p, ce) if cr.words.get(k) is not None else None
                      for k in ("time_word", "same_time", "year_word")}
             m = found["time_word"] or found["same_time"] or found["year_word"]
