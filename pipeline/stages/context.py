@@ -17,6 +17,7 @@ Every choice names its rule, for `explain`.
 """
 from __future__ import annotations
 
+import re
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,13 +27,14 @@ import regex
 from ..outputs import FIGURE_KINDS
 
 CONTEXT_FILE = "context.toml"
-PATTERN_FIELDS = {"id", "on", "pattern", "note", "examples", "negatives", "no_period"}
+PATTERN_FIELDS = {"id", "on", "pattern", "note", "examples", "negatives", "no_period", "requires"}
 PARTS = ("gap", "tail", "clause")
 # The lists the stage reads (rules/lists/<name>.txt, one word a line).
-LISTS = {"preposition": "context_preposition", "reference": "context_reference", "opener": "context_opener", "modal": "context_modal",
+LISTS = {"lead": "context_lead", "preposition": "context_preposition", "reference": "context_reference", "opener": "context_opener", "modal": "context_modal",
          "time_word": "context_time_word", "same_time": "context_same_time", "year_word": "context_year_word",
          "place": "place"}
 VERB_LIST = "context_value_verb"
+FRAGMENT_NAME = regex.compile(r"\{([A-Z][A-Z0-9_]*)\}")
 # Sentence ends (SPEC: ；and ，do not end a sentence) and clause ends inside a sentence.
 SENTENCE_END = regex.compile(r"[。！？!?\n]")
 CLAUSE_END = regex.compile(r"[，,；;：:]")
@@ -41,8 +43,8 @@ CLAUSE_END = regex.compile(r"[，,；;：:]")
 BASE_BEFORE = regex.compile(r"(?:较|比|与|同|相对于|恢复到|恢复至)$")
 BASE_AFTER = regex.compile(r"(?:同期|相比|末相比|底相比|水平|的[0-9.]+倍)")
 BASE_WINDOW = 8        # characters after a date searched for BASE_AFTER
-# Words that may stand before a subject or date at a clause start: prepositions of time and place.
-LEAD = regex.compile(r"(?:截至|截止|到|在|于|自|从|至)")
+# Punctuation right after a figure: no noun follows it.
+PUNCT = set("，,；;。：:、！？!?）)】」”\n")
 # Characters trimmed off the ends of an indicator or entity; an indicator holding a digit is a
 # piece of another figure and is dropped.
 TRIM = " \t　的了及和与、"
@@ -80,10 +82,12 @@ class Pattern:
     negatives: list = field(default_factory=list)
     known_failures: list = field(default_factory=list)
     kind: str = "context"
+    requires: tuple = ()     # the pattern is tried only on a text holding one of these (speed only)
 
-    @property
-    def where(self) -> str:
-        return f"{self.file}:{self.line}"
+    def __post_init__(self):
+        words = sorted(set(self.requires), key=len, reverse=True)
+        self.requires_re = re.compile("|".join(map(re.escape, words))) if words else None
+        self.where = f"{self.file}:{self.line}"
 
 
 @dataclass
@@ -123,9 +127,12 @@ class Words:
     def __init__(self, words: list[str]):
         self.words = {w for w in words if w}
         self.lengths = sorted({len(w) for w in self.words}, reverse=True)
+        self.first = {w[0] for w in self.words}
 
     def match(self, text: str, pos: int = 0, end: int | None = None) -> _WordMatch | None:
         end = len(text) if end is None else end
+        if pos >= end or text[pos] not in self.first:
+            return None
         for n in self.lengths:
             if pos + n <= end and text[pos:pos + n] in self.words:
                 return _WordMatch(text[pos:pos + n], pos + n)
@@ -194,9 +201,15 @@ def load(rules_dir: Path, lists: dict, fragments: dict, expand, problems: list[s
         except regex.error as e:
             problems.append(f"{where}: [{pid}] regex does not compile: {e}")
             continue
+        requires = []
+        for w in entry.get("requires", []) or []:     # a word, or {LIST}: every word of rules/lists/list.txt
+            m = FRAGMENT_NAME.fullmatch(str(w))
+            if m and m.group(1).lower() not in lists:
+                problems.append(f"{where}: [{pid}] requires {w}: no list rules/lists/{m.group(1).lower()}.txt")
+            requires += [r[0] for r in lists.get(m.group(1).lower(), [])] if m else [str(w)]
         patterns[pid] = Pattern(pid, entry["on"], compiled, str(path), line, entry.get("note", ""),
                                 bool(entry.get("no_period", False)), list(entry.get("examples", [])),
-                                list(entry.get("negatives", [])))
+                                list(entry.get("negatives", [])), requires=tuple(requires))
     return ContextRules(patterns, words, files, verbs)
 
 
@@ -244,11 +257,15 @@ class _Article:
         self.text, self.rows, self.cr = text, rows, cr
         self.dates = sorted((r["start"], r["end"], r) for r in rows if r["kind"] == "date")
         self.date_starts = [d[0] for d in self.dates]
+        self.eligible = {d[0]: self._eligible(d[2]) for d in self.dates}   # start -> not a comparison base
         self.orgs = {r["start"]: r for r in rows if r["kind"] == "org"}
         self.parts: list[tuple[int, int]] = []     # the names of the last subject read, when a list
 
     def eligible_date(self, d: dict) -> bool:
         """A date row that can be a period: not a comparison base."""
+        return self.eligible[d["start"]]
+
+    def _eligible(self, d: dict) -> bool:
         t = self.text
         return not (BASE_BEFORE.search(t, max(0, d["start"] - 4), d["start"]) or
                     BASE_AFTER.match(t, d["end"], min(len(t), d["end"] + BASE_WINDOW)))
@@ -289,10 +306,12 @@ class _Article:
                 if m and clean_name(strip_end(m.group("entity"), self.cr.words.get("modal"))):
                     return Choice(clean_name(strip_end(m.group("entity"), self.cr.words.get("modal"))), pat.id,
                                   f"the noun after 的 before the verb ({pat.where})"), p + m.end("entity")
-        before_verb = self._before_verb(p, end)
         first = self._name_at(p, end)
+        if first is None and not verb_subject:
+            return None
+        before_verb = self._before_verb(p, end)
         if first is None:
-            return before_verb if verb_subject else None
+            return before_verb
         how, q = first
         parts = [(p, q)]
         while q + 1 < end and ORG_JOIN.match(t[q]) and (nxt := self._name_at(q + 1, end)) is not None:
@@ -356,7 +375,7 @@ def paragraph_date(a: _Article, para_start: int, para_end: int) -> dict | None:
     """A date opening a paragraph (its first clause is a date, 截至2023年末，…), for its later sentences
     that go on about the same thing (they open without a subject of their own)."""
     t = a.text
-    p = skip_words(t, para_start, para_end, LEAD)
+    p = skip_words(t, para_start, para_end, a.cr.words.get("lead"))
     d = a.date_at(p)
     if d is None:
         return None
@@ -400,30 +419,32 @@ def _sentence(a: _Article, s: int, e: int, idx: list[int], para_date: dict | Non
     opened_sentence = False  # a clause with content was read (its subject decides the paragraph date)
     after_semicolon = False
     for cs, ce in spans(t, s, e, CLAUSE_END):
-        q = skip_words(t, cs, ce, LEAD)
+        if k >= len(idx):         # no figure left in the sentence
+            break
+        lead = cr.words.get("lead")
+        q = skip_words(t, cs, ce, lead)
         opened = t.startswith(SUBJECT_OPENER, q)
         p = skip_words(t, cs, ce, cr.words.get("opener"))
         own_time = year_word = None
         while True:
             d = a.date_at(p)          # a date row may hold its lead word (截至2023年底)
             if d is None:
-                p = skip_words(t, p, ce, LEAD)
+                p = skip_words(t, p, ce, lead)
                 d = a.date_at(p)
-            found = {k: cr.words[k].match(t, p, ce) if cr.words.get(k) is not None else None
-                     for k in ("time_word", "same_time", "year_word")}
-            m = found["time_word"] or found["same_time"] or found["year_word"]
             if d is not None:
-                p = skip_words(t, d["end"], ce, cr.words.get("opener"), LEAD)
-            elif m:
-                if found["time_word"]:
-                    own_time = m.group()
-                elif found["same_time"]:
-                    same_time = m.group()
-                else:
-                    year_word = m.group()
-                p = skip_words(t, m.end(), ce, cr.words.get("opener"), LEAD)
-            else:
+                p = skip_words(t, d["end"], ce, cr.words.get("opener"), lead)
+                continue
+            kind, m = next(((kw, w.match(t, p, ce)) for kw in ("time_word", "same_time", "year_word")
+                            if (w := cr.words.get(kw)) is not None and w.match(t, p, ce)), (None, None))
+            if m is None:
                 break
+            if kind == "time_word":
+                own_time = m.group()
+            elif kind == "same_time":
+                same_time = m.group()
+            else:
+                year_word = m.group()
+            p = skip_words(t, m.end(), ce, cr.words.get("opener"), lead)
         st = cr.words.get("same_time")
         if same_time is None and st is not None:      # 兰州市科协同日公布…: anywhere in the clause
             same_time = next((w for w in st.words if w in t[cs:ce]), None)
@@ -440,6 +461,7 @@ def _sentence(a: _Article, s: int, e: int, idx: list[int], para_date: dict | Non
         if has_content:
             opened_sentence = True
         prev_end, prev_ind = p, None
+        in_clause = None          # the figures of the clause after its subject (for 分别), when needed
         while k < len(idx) and a.rows[idx[k]]["start"] < ce:
             r = a.rows[idx[k]]
             nxt = a.rows[idx[k + 1]]["start"] if k + 1 < len(idx) and a.rows[idx[k + 1]]["start"] < ce else ce
@@ -451,7 +473,8 @@ def _sentence(a: _Article, s: int, e: int, idx: list[int], para_date: dict | Non
             gap = t[g0:r["start"]]
             tail = t[r["end"]:nxt]
             subj_here = subject
-            in_clause = [i for i in idx if cs <= a.rows[i]["start"] < ce and a.rows[i]["start"] >= p]
+            if parts and in_clause is None:
+                in_clause = [i for i in idx if cs <= a.rows[i]["start"] < ce and a.rows[i]["start"] >= p]
             if parts and RESPECTIVELY in t[cs:ce] and len(in_clause) == len(parts) and idx[k] in in_clause:
                 ps, pe = parts[in_clause.index(idx[k])]
                 subj_here = Choice(t[ps:pe], subject.rule, f"name {in_clause.index(idx[k]) + 1} of the "
@@ -523,18 +546,29 @@ def _figure(a: _Article, r: dict, gap: str, tail: str, subject: Choice, last_ind
 
     def pat(pid: str, on: str):
         p = P.get(pid)
-        return (p, p.regex.search(on)) if p is not None else (None, None)
+        if p is None or (p.requires_re is not None and not p.requires_re.search(on)):
+            return p, None
+        return p, p.regex.search(on)
 
     ind = Choice("", "", "no pattern of rules/context.toml read an indicator")
     ent = subject
     change = Choice("", "", "no change word before the figure")
     ctx: dict = {}
-    obj_p, obj = pat("context.object", tail)
-    obj_name = clean_name(obj.group("noun")) if obj else ""
+    obj_p = P.get("context.object")
+    obj_cache: list[str] = []
+
+    def object_name() -> str:
+        """The noun after the figure (context.object), read once when first needed."""
+        if not obj_cache:
+            m = pat("context.object", tail)[1] if tail and tail[0] not in PUNCT else None
+            obj_cache.append(clean_name(m.group("noun")) if m else "")
+        return obj_cache[0]
+
     g = gap.strip()
     if JOIN.match(g) and last_ind.value and joined:
         ind = Choice(last_ind.value, "join", f"joined by {g} to the figure before")
-    elif r["kind"] == "count" and obj_name and not _counted_before(a, g):
+    elif r["kind"] == "count" and object_name() and not _counted_before(a, g):
+        obj_name = object_name()
         ind = Choice(obj_name, obj_p.id, f"the noun after the measure word ({obj_p.where})")
     else:
         for pid in ("context.from_level", "context.growth", "context.compare", "context.change_object", "context.share",
@@ -545,15 +579,15 @@ def _figure(a: _Article, r: dict, gap: str, tail: str, subject: Choice, last_ind
             gd = m.groupdict()
             if pid in ("context.capacity", "context.verb_noun"):
                 ind = Choice(m.group("indicator"), p.id, p.where)
-                if obj_name and pid == "context.capacity":
-                    ent = Choice(obj_name, p.id, f"the noun after the capacity ({p.where})")
+                if pid == "context.capacity" and object_name():
+                    ent = Choice(object_name(), p.id, f"the noun after the capacity ({p.where})")
                 break
             if pid in ("context.value_verb", "context.link_verb"):
                 v = name(gd.get("indicator") or "")
                 if v:
                     ind = Choice(v, p.id, f"after the verb {m.group('verb')} ({p.where})")
-                elif obj_name and r["kind"] != "percent":
-                    ind = Choice(obj_name, obj_p.id, f"nothing between {m.group('verb')} and the figure: "
+                elif r["kind"] != "percent" and object_name():
+                    ind = Choice(object_name(), obj_p.id, f"nothing between {m.group('verb')} and the figure: "
                                                      f"the noun after it ({obj_p.where})")
                 elif name(gd.get("before") or ""):
                     ind = Choice(name(gd["before"]), p.id, f"before the verb {m.group('verb')} ({p.where})")
@@ -576,8 +610,8 @@ def _figure(a: _Article, r: dict, gap: str, tail: str, subject: Choice, last_ind
             v = name(g)
             if v:
                 ind = Choice(v, "gap", "the words before the figure in its clause")
-            elif obj_name and r["kind"] != "percent":
-                ind = Choice(obj_name, obj_p.id, f"the noun after the figure ({obj_p.where})")
+            elif r["kind"] != "percent" and object_name():
+                ind = Choice(object_name(), obj_p.id, f"the noun after the figure ({obj_p.where})")
     gr_p, gr = pat("context.grant", tail)
     if gr and clean_name(gr.group("noun")) and r["kind"] == "percent":
         ind = Choice(clean_name(gr.group("noun")), gr_p.id, f"the noun granted after the figure ({gr_p.where})")
