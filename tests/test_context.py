@@ -108,3 +108,15 @@ def test_describe_names_the_rule_or_why_empty():
     c = ctx.Choice("产值", "context.value_verb", "after the verb 完成")
     assert ctx.describe("indicator", c) == "indicator: 产值 by context.value_verb (after the verb 完成)"
     assert ctx.describe("period", ctx.Choice("", "", "no date")).startswith("period: (empty)")
+
+
+@pytest.mark.parametrize("words", [["达", "达到", "实现", "实施", "新增"], ["到", "截至", "截止"], ["同比", "环比", "平均"]])
+def test_trie_alternation_matches_like_the_flat_one(words):
+    import regex
+
+    from pipeline.rules import _alternation
+    flat, trie = regex.compile(_alternation(words)), regex.compile(ctx.trie_alternation(words))
+    for text in ["达到12亿元", "达12亿元", "实现实施", "截至2023年", "截止到", "平均同比", "无"]:
+        for i in range(len(text)):
+            a, b = flat.match(text, i), trie.match(text, i)
+            assert (a and a.group()) == (b and b.group()), (text, i)
