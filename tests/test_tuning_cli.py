@@ -181,9 +181,9 @@ def test_diff_against_golden(capsys, corpus, tmp_path):
     gold.mkdir()
     (gold / "a1.csv").write_text(
         "\ufeff" + ",".join(GOLD_COLUMNS) + "\n"
-        "a1,amount,3亿至5亿元,300000000,500000000,CNY,,\n"      # unchanged
-        "a1,percent,27.3%,27.4,,%,,\n"                         # changed value
-        "a1,count,12家,12,,家,,\n",                             # no longer produced
+        "a1,amount,3亿至5亿元,300000000,500000000,CNY,,,总投资,兰州新区,,,\n"      # unchanged
+        "a1,percent,27.3%,27.4,,%,,,总投资,兰州新区,,,up\n"                     # changed value
+        "a1,count,12家,12,,家,,,,,,,\n",                                        # no longer produced
         encoding="utf-8")
     code, out = call(capsys, "diff", corpus, "--golden-dir", gold)
     assert code == 0
