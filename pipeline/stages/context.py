@@ -346,9 +346,8 @@ class _Article:
         first = self._name_at(p, end)
         if first is None and not verb_subject:
             return None
-        before_verb = self._before_verb(p, end)
         if first is None:
-            return before_verb
+            return self._before_verb(p, end)
         how, q = first
         parts = [(p, q)]
         while q + 1 < end and ORG_JOIN.match(t[q]) and (nxt := self._name_at(q + 1, end)) is not None:
@@ -357,8 +356,10 @@ class _Article:
         etc = self._etc(q, end) if len(parts) > 1 else None
         if etc:                              # 甲医院、乙医院等6家医院: the list and what it is
             q = etc
-        elif before_verb and before_verb[1] > q and len(parts) == 1 and self._extends(q, before_verb[1]):
-            return before_verb                # the name's own part: 兰州市财政, 甲大学第二医院新院区工程
+        elif len(parts) == 1 and self._may_extend(q, end):
+            before_verb = self._before_verb(p, end)
+            if before_verb and before_verb[1] > q and self._extends(q, before_verb[1]):
+                return before_verb            # the name's own part: 兰州市财政, 甲大学第二医院新院区工程
         self.parts = parts if len(parts) > 1 else []
         return Choice(t[p:q], how, "the org row(s) or place words opening the clause"), q
 
@@ -385,6 +386,13 @@ class _Article:
             if m:
                 return f"lists/{LISTS[key]}.txt", m.end()
         return None
+
+    def _may_extend(self, q: int, end: int) -> bool:
+        """Can the name ending at q go on (a Han character that starts no verb, adverb or preposition)?"""
+        t, w = self.text, self.cr.words
+        if q >= end or not ("\u4e00" <= t[q] <= "\u9fff"):
+            return False
+        return not any(r is not None and r.match(t, q, end) for r in (self.cr.verbs, w.get("modal"), w.get("preposition")))
 
     def _extends(self, a: int, b: int) -> bool:
         """text[a:b] can go on a name opening a subject (兰州市|财政, 兰州|地区): short, no verb or preposition."""
