@@ -120,3 +120,15 @@ def test_trie_alternation_matches_like_the_flat_one(words):
         for i in range(len(text)):
             a, b = flat.match(text, i), trie.match(text, i)
             assert (a and a.group()) == (b and b.group()), (text, i)
+
+
+def test_a_name_with_a_facility_head_is_one_entity():
+    res = process_text("t", "西宁市第一人民医院新院区总投资8.6亿元。", rules())
+    row = next(r for r in res.rows if r["kind"] == "amount")
+    assert (row["entity"], row["indicator"]) == ("西宁市第一人民医院新院区", "总投资")
+
+
+def test_a_list_of_subjects_shared_out_by_respectively():
+    res = process_text("t", "武威市、张掖市分别新建学校5所和3所。", rules())
+    got = [(r["text"], r["entity"]) for r in res.rows if r["kind"] == "count"]
+    assert got == [("5所", "武威市"), ("3所", "张掖市")]

@@ -31,7 +31,7 @@ TOP_FIELDS = {"pattern", "max_gap"}
 PATTERN_FIELDS = {"id", "on", "pattern", "note", "examples", "negatives", "no_period", "requires"}
 PARTS = ("gap", "tail", "clause")
 # The lists the stage reads (rules/lists/<name>.txt, one word a line).
-LISTS = {"lead": "context_lead", "preposition": "context_preposition", "reference": "context_reference", "opener": "context_opener", "modal": "context_modal",
+LISTS = {"head": "context_head", "lead": "context_lead", "preposition": "context_preposition", "reference": "context_reference", "opener": "context_opener", "modal": "context_modal",
          "time_word": "context_time_word", "same_time": "context_same_time", "year_word": "context_year_word",
          "place": "place"}
 VERB_LIST = "context_value_verb"
@@ -357,6 +357,9 @@ class _Article:
         if etc:                              # 甲医院、乙医院等6家医院: the list and what it is
             q = etc
         elif len(parts) == 1 and self._may_extend(q, end):
+            h = self._head_end(q, end)
+            if h:                             # a facility of the name: 银川 + 河东国际机场
+                return Choice(t[p:h], "lists/context_head.txt", "a name and a facility head opening the clause"), h
             before_verb = self._before_verb(p, end)
             if before_verb and before_verb[1] > q and self._extends(q, before_verb[1]):
                 return before_verb            # the name's own part: 兰州市财政, 甲大学第二医院新院区工程
@@ -386,6 +389,23 @@ class _Article:
             if m:
                 return f"lists/{LISTS[key]}.txt", m.end()
         return None
+
+    def _head_end(self, q: int, end: int) -> int | None:
+        """The end of the longest run of at most MAX_EXTENSION Han characters at q that ends with a word
+        of lists/context_head.txt (附属中学新校区), or None."""
+        heads = self.cr.words.get("head")
+        if heads is None:
+            return None
+        t, best = self.text, None
+        stop = min(end, q + MAX_EXTENSION)
+        i = q
+        while i < stop and "\u4e00" <= t[i] <= "\u9fff":
+            for n in heads.lengths:
+                if i - n + 1 >= q and t[i - n + 1:i + 1] in heads.words:
+                    best = i + 1
+                    break
+            i += 1
+        return best
 
     def _may_extend(self, q: int, end: int) -> bool:
         """Can the name ending at q go on (a Han character that starts no verb, adverb or preposition)?"""
