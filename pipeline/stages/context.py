@@ -31,7 +31,9 @@ TOP_FIELDS = {"pattern", "max_gap"}
 PATTERN_FIELDS = {"id", "on", "pattern", "note", "examples", "negatives", "no_period", "requires"}
 PARTS = ("gap", "tail", "clause")
 # The lists the stage reads (rules/lists/<name>.txt, one word a line).
-LISTS = {"head": "context_head", "lead": "context_lead", "preposition": "context_preposition", "reference": "context_reference", "opener": "context_opener", "modal": "context_modal",
+LISTS = {"head": "context_head", "lead": "context_lead", "stop": "context_stop",
+         "preposition": "context_preposition", "reference": "context_reference", "opener": "context_opener",
+         "modal": "context_modal",
          "time_word": "context_time_word", "same_time": "context_same_time", "year_word": "context_year_word",
          "place": "place"}
 VERB_LIST = "context_value_verb"
@@ -63,6 +65,8 @@ SUBJECT_OPENER = "其中"
 # After a list of names, 等 and what they are (甲医院、乙医院等6家医院): part of the subject.
 ETC = regex.compile(r"等(?:[0-9一二三四五六七八九十两]+[家个所座名])?(?=\p{Han})")
 MAX_ETC_NOUN = 8
+# The rule name of a reference word (全市, 园区): a whole reference, never the start of a longer name.
+REFERENCE_RULE = "lists/context_reference.txt"
 # A clause with this word gives the i-th of a list of subject names to its i-th figure (甲、乙分别完成3亿元和2亿元).
 RESPECTIVELY = "分别"
 # Org rows joined by these form one entity (甲大学、乙大学共建…).
@@ -356,7 +360,7 @@ class _Article:
         etc = self._etc(q, end) if len(parts) > 1 else None
         if etc:                              # 甲医院、乙医院等6家医院: the list and what it is
             q = etc
-        elif len(parts) == 1 and self._may_extend(q, end):
+        elif len(parts) == 1 and how != REFERENCE_RULE and self._may_extend(q, end):   # 全市 is whole
             h = self._head_end(q, end)
             if h:                             # a facility of the name: 银川 + 河东国际机场
                 return Choice(t[p:h], "lists/context_head.txt", "a name and a facility head opening the clause"), h
@@ -372,7 +376,7 @@ class _Article:
         m = ETC.match(t, q, end)
         if not m:
             return None
-        stops = [w.get(k) for k in ("modal", "preposition")] + [self.cr.verbs]
+        stops = [w.get(k) for k in ("modal", "preposition", "stop")] + [self.cr.verbs]
         for i in range(m.end() + 1, min(end, m.end() + MAX_ETC_NOUN) + 1):
             if any(r is not None and r.match(t, i, end) for r in stops):
                 return i
