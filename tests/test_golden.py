@@ -68,7 +68,7 @@ def test_offsets(result):
 # below these floors (measured; raise them as the context rules improve). The goal (issue: context)
 # is 0.95 for indicator, entity and period and 0.99 for change; `python -m pipeline eval` lists
 # every figure whose context differs from its golden row.
-MIN_CONTEXT_RIGHT = {"indicator": 0.95, "entity": 0.88, "period": 0.97, "change": 0.99}
+MIN_CONTEXT_RIGHT = {"indicator": 0.95, "entity": 0.90, "period": 0.97, "change": 0.99}
 
 
 def test_golden_context():

@@ -65,6 +65,7 @@ SUBJECT_OPENER = "其中"
 # After a list of names, 等 and what they are (甲医院、乙医院等6家医院): part of the subject.
 ETC = regex.compile(r"等(?:[0-9一二三四五六七八九十两]+[家个所座名])?(?=\p{Han})")
 MAX_ETC_NOUN = 8
+OPEN_QUOTE = {"“", '"', "「"}
 # The rule name of a reference word (全市, 园区): a whole reference, never the start of a longer name.
 REFERENCE_RULE = "lists/context_reference.txt"
 # A clause with this word gives the i-th of a list of subject names to its i-th figure (甲、乙分别完成3亿元和2亿元).
@@ -518,6 +519,8 @@ def _sentence(a: _Article, s: int, e: int, idx: list[int], para_date: dict | Non
         if same_time is None and st is not None:      # 兰州市科协同日公布…: anywhere in the clause
             same_time = next((w for w in st.words if w in t[cs:ce]), None)
         p = skip_words(t, p, ce, cr.words.get("modal"))
+        if t[p:p + 1] in OPEN_QUOTE and (p + 1) in a.orgs:     # “兰州高新区…入选…”，集聚…: the org in quotes
+            p += 1
         a.parts = []
         subj = a.subject_at(p, ce, verb_subject=not subject.value or opened or after_semicolon)
         parts = a.parts
