@@ -663,7 +663,7 @@ def _figure(a: _Article, r: dict, gap: str, tail: str, subject: Choice, last_ind
                                                      f"the noun after it ({obj_p.where})")
                 elif name(gd.get("before") or ""):
                     ind = Choice(name(gd["before"]), p.id, f"before the verb {m.group('verb')} ({p.where})")
-                elif last_ind.value and not (gd.get("before") or "").strip(TRIM):
+                elif last_ind.value and not DIGIT.search(gd.get("before") or "") and not name(gd.get("before") or ""):
                     ind = Choice(last_ind.value, p.id, "the indicator of the figure before in the sentence")
                 break
             v = name(gd.get("indicator") or "")
