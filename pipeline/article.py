@@ -13,7 +13,7 @@ from pathlib import Path
 
 import regex
 
-from .outputs import FIGURE_KINDS, KINDS
+from .outputs import FIGURE_KINDS, KINDS, MAX_META
 from .rules import Rules
 from .stages import base_units, segment
 from .stages.clean import Cleaned, clean
@@ -25,9 +25,9 @@ from .stages.read import Decoded, ReadError, decode, read_file, readable_path
 SENTENCE_END = regex.compile(r"[。！？!?；;\n]")
 # Cells a spreadsheet can show (Excel holds at most 32,767 characters in a cell): a
 # "sentence" longer than settings.toml's max_sentence (a crawl without punctuation) is cut
-# to the mention and sentence_context characters each side, a title to max_title, each cut
-# marked with …; the warnings cell lists each distinct warning once, with its count,
-# MAX_WARNINGS at most.
+# to the mention and sentence_context characters each side, a title to outputs.MAX_META,
+# each cut marked with …; the warnings cell lists each distinct warning once, with its
+# count, MAX_WARNINGS at most.
 MAX_WARNINGS = 20
 
 @dataclass
@@ -160,7 +160,7 @@ def derived(row: dict, units: dict) -> dict:
 def process_text(article: str, raw: str, rules: Rules, warnings: list[str] | None = None) -> ArticleResult:
     a = analyse(raw, rules)
     m = a.cleaned.meta
-    meta = {"title": clip(m.title, rules.settings["max_title"]), "source": m.source, "reporter": m.reporter, "editor": m.editor,
+    meta = {"title": clip(m.title, MAX_META), "source": m.source, "reporter": m.reporter, "editor": m.editor,
             "date": m.date}
     return ArticleResult(article, rows=rows_of(article, a), meta=meta, clean_text=a.cleaned.text,
                          warnings=(warnings or []) + a.warnings)

@@ -40,8 +40,7 @@ GROUP_REFERENCE = regex.compile(r"\(\?P=(\w+)\)|\(\?\((\w+)\)|\(\?&(\w+)\)|\(\?P
 SETTINGS = {"match_timeout": ("extract", float, 0.001, 3600.0), "timeout_chars": ("extract", int, 1000, 10**9),
             "before_trigger": ("extract", int, 0, 10_000), "after_trigger": ("extract", int, 0, 10_000),
             "year_pivot": ("values", int, 0, 100),
-            "max_sentence": ("output", int, 50, 32_000), "sentence_context": ("output", int, 10, 10_000),
-            "max_title": ("output", int, 10, 32_000)}
+            "max_sentence": ("output", int, 50, 32_000), "sentence_context": ("output", int, 10, 10_000)}
 # settings.toml [values]: the words a list column (or a rule field) of that name may hold.
 VOCABULARIES = ("category", "qualifier", "date_qualifier")
 # The header of a list file: `# columns: word category` names its columns.

@@ -335,14 +335,11 @@ def test_boilerplate_tail_lines_checked(rules_dir):
 
 
 def test_output_limits_are_settings(rules_dir):
-    """settings.toml [output]: a sentence over max_sentence is cut to sentence_context each side; a title to max_title."""
+    """settings.toml [output]: a sentence over max_sentence is cut to sentence_context each side."""
     text = "一二三四五六七八九十" * 8 + "\n" + "甲" * 300 + "投资5亿元" + "乙" * 300 + "。\n"
     path = rules_dir / "settings.toml"
     path.write_text(path.read_text(encoding="utf-8").replace("max_sentence = 1000", "max_sentence = 100")
-                    .replace("sentence_context = 200", "sentence_context = 20").replace("max_title = 200",
-                                                                                        "max_title = 30"),
-                    encoding="utf-8")
+                    .replace("sentence_context = 200", "sentence_context = 20"), encoding="utf-8")
     res = process_text("o", text, load_rules(rules_dir))
     amount = next(r for r in res.rows if r["kind"] == "amount")
     assert amount["sentence"] == "…" + "甲" * 18 + "投资5亿元" + "乙" * 20 + "…"
-    assert len(res.meta["title"]) == 31 and res.meta["title"].endswith("…")
