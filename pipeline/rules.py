@@ -221,15 +221,29 @@ def list_problems(path: Path, lst: ListFile, vocab: dict, warnings: list[str]) -
     return out
 
 
+def stray_files(rules_dir: Path) -> list[str]:
+    """A problem for each rules-like file nothing loads (a list in a sub-folder of lists/, a rules
+    file in a sub-folder, a list beside the rules files): it would be ignored silently."""
+    out = []
+    for p in sorted(rules_dir.rglob("*")):
+        if not p.is_file() or p.name.startswith("."):
+            continue
+        where = p.parent.relative_to(rules_dir).as_posix()
+        if p.suffix == ".txt" and where != "lists":
+            out.append(f"{p}: not loaded: lists are the *.txt files directly in rules/lists/ "
+                       f"(move it there, under a name of its own)")
+        elif p.suffix == ".toml" and where != ".":
+            out.append(f"{p}: not loaded: rules files are the *.toml files directly in rules/ (move it there)")
+        elif p.suffix == ".dict" and p.relative_to(rules_dir).as_posix() != "jieba_user.dict":
+            out.append(f"{p}: not loaded: the one jieba dictionary is rules/jieba_user.dict (add its lines there)")
+    return out
+
+
 def _load_lists(rules_dir: Path, vocab: dict, problems: list[str], warnings: list[str]) -> dict[str, ListFile]:
-    """Every list of rules/lists/, validated; a list file elsewhere under it is refused by name."""
+    """Every list of rules/lists/, validated."""
     lists = {}
     folder = rules_dir / "lists"
-    for p in sorted(folder.rglob("*.txt")):
-        if p.parent != folder:
-            problems.append(f"{p}: not loaded: lists are the *.txt files directly in rules/lists/ "
-                            f"(move it there, under a name of its own)")
-            continue
+    for p in sorted(folder.glob("*.txt")):
         lists[p.stem] = parse_list(read_text(p, problems))
         problems += list_problems(p, lists[p.stem], vocab, warnings)
     units = [r for r in lists.get(base_units.LIST_NAME, ListFile((), [], [])).rows if len(r) == 3]
@@ -315,7 +329,7 @@ def load_rules(rules_dir: Path | None = None) -> Rules:
     settings = load_settings(rules_dir, problems)
     vocab = {k: settings[k] for k in VOCABULARIES if k in settings}
     lists = _load_lists(rules_dir, vocab, problems, warnings)
-    problems += _dictionary_problems(rules_dir / "jieba_user.dict")
+    problems += _dictionary_problems(rules_dir / "jieba_user.dict") + stray_files(rules_dir)
     fragments = _load_fragments(rules_dir / "fragments.toml", lists, problems)
     seen: dict[str, str] = {}
     rules = [rule for path, kind in rule_files(rules_dir)

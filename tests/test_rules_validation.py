@@ -343,3 +343,17 @@ def test_output_limits_are_settings(rules_dir):
     res = process_text("o", text, load_rules(rules_dir))
     amount = next(r for r in res.rows if r["kind"] == "amount")
     assert amount["sentence"] == "…" + "甲" * 18 + "投资5亿元" + "乙" * 20 + "…"
+
+
+@pytest.mark.parametrize("place,words", [
+    ("extra/my_rules.toml", ["rules files are the *.toml files directly in rules/"]),
+    ("currency2.txt", ["rules/lists/"]),
+    ("lists/old/currency.txt", ["rules/lists/"]),
+    ("my_words.dict", ["rules/jieba_user.dict"]),
+])
+def test_files_nothing_loads_are_refused_by_name(rules_dir, place, words):
+    """A rules-like file in a place nothing loads is refused by name (it would be ignored silently)."""
+    path = rules_dir / place
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("# columns: word code\n坚戈 KZT\n" if place.endswith(".txt") else "", encoding="utf-8")
+    one_problem(rules_dir, f"{path}: not loaded", *words)
