@@ -561,43 +561,10 @@ def _rule(entry: dict, rid: str, file_kind: str | None, path: Path, line: int, f
                 known_failures=list(entry.get("known_failures", [])), trigger=trigger)
 
 
-# boilerplate.toml: its tables and the fields of each (a misspelt one would be silently ignored).
-BOILERPLATE_FIELDS = {"tail": {"id", "note", "pattern", "cuts_rest", "source_pattern"},
-                      "dateline": {"id", "note", "pattern"}}
-BOILERPLATE_KEYS = {"tail_lines", *BOILERPLATE_FIELDS}
-
-
-def boilerplate_problems(data: dict, text: str, path: Path) -> list[str]:
-    """What is wrong with boilerplate.toml's shape: an unknown table or field, a missing id or
-    pattern, a tail_lines that is not a small integer."""
-    out = [f"{path}:{_key_line(text, k)}: unknown key {k!r} (known: {', '.join(sorted(BOILERPLATE_KEYS))})"
-           for k in data if k not in BOILERPLATE_KEYS]
-    lines = data.get("tail_lines", 8)
-    if isinstance(lines, bool) or not isinstance(lines, int) or not 0 <= lines <= 1000:
-        out.append(f"{path}:{_key_line(text, 'tail_lines')}: tail_lines = {lines!r}: must be an integer, 0 to 1000")
-    for section, fields in BOILERPLATE_FIELDS.items():
-        entries = data.get(section, [])
-        if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
-            out.append(f"{path}:{_line_of(text, section)}: {section} must be [[{section}]] tables")
-            continue
-        for e in entries:
-            where = f"{path}:{_line_of(text, str(e.get('id') or section))}: [{e.get('id', '')}] {section}"
-            unknown = sorted(set(e) - fields)
-            if unknown:
-                out.append(f"{where}: unknown field(s) {unknown} (known: {', '.join(sorted(fields))})")
-            if not e.get("id") or not isinstance(e.get("pattern"), str):
-                out.append(f"{where}: needs an id and a pattern")
-    return out
-
-
 def _load_boilerplate(path: Path, problems: list[str]) -> BoilerplateRules:
     if not path.exists():
         return BoilerplateRules(8, [], [])
     data, text = _toml(path, problems)
-    shape = boilerplate_problems(data, text, path)
-    if shape:
-        problems += shape
-        return BoilerplateRules(8, [], [])
 
     def comp(entry, key, section):
         pat = entry.get(key)

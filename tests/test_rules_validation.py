@@ -312,28 +312,6 @@ def test_unread_date_groups_are_refused(rules_dir):
     one_problem(rules_dir, f"{path}:{line}: [date.old]", "y_")
 
 
-@pytest.mark.parametrize("edit,words", [
-    ("\n[[tial]]\nid = \"x\"\npattern = 'x'\n", ["unknown key 'tial'"]),
-    ("\n[[tail]]\nid = \"my_tail\"\npatern = 'x'\n", ["[my_tail] tail", "unknown field(s) ['patern']", "pattern"]),
-    ("\n[[dateline]]\nid = \"my_dateline\"\npattern = 'x'\ncuts_rest = true\n", ["[my_dateline] dateline",
-                                                                                 "['cuts_rest']"]),
-])
-def test_boilerplate_shape_is_checked(rules_dir, edit, words):
-    """boilerplate.toml: an unknown table or field, a missing pattern are problems naming the file."""
-    path = rules_dir / "boilerplate.toml"
-    append(path, edit)
-    found = problems(rules_dir)
-    assert found and all(p.startswith(f"{path}:") for p in found), found
-    assert all(any(w in p for p in found) for w in words), found
-
-
-def test_boilerplate_tail_lines_checked(rules_dir):
-    """tail_lines is an integer (a quoted "8" is refused at its line)."""
-    path = rules_dir / "boilerplate.toml"
-    path.write_text(path.read_text(encoding="utf-8").replace("tail_lines = 8", "tail_lines = \"8\""), encoding="utf-8")
-    one_problem(rules_dir, f"{path}:", "tail_lines", "integer")
-
-
 def test_output_limits_are_settings(rules_dir):
     """settings.toml [output]: a sentence over max_sentence is cut to sentence_context each side."""
     text = "一二三四五六七八九十" * 8 + "\n" + "甲" * 300 + "投资5亿元" + "乙" * 300 + "。\n"
