@@ -338,13 +338,14 @@ def load_rules(rules_dir: Path | None = None) -> Rules:
     if problems:
         raise RulesError(problems)
     return Rules(rules_dir, rules, {name: lst.rows for name, lst in lists.items()}, fragments, boiler,
-                 _digest(rules_dir), columns={name: lst.columns for name, lst in lists.items()},
+                 _digest(rules_dir, settings), columns={name: lst.columns for name, lst in lists.items()},
                  settings=settings, warnings=warnings)
 
 
-def _digest(rules_dir: Path) -> str:
-    """A hash of every rules file, for caches."""
-    digest = hashlib.sha256()
+def _digest(rules_dir: Path, settings: dict) -> str:
+    """A hash of every rules file and of the settings in effect (some may come from the default
+    rules folder), for caches."""
+    digest = hashlib.sha256(repr(sorted(settings.items())).encode())
     for p in sorted(rules_dir.rglob("*")):
         if p.is_file() and p.suffix in (".toml", ".txt", ".dict"):
             digest.update(str(p.relative_to(rules_dir)).encode() + b"\0" + p.read_bytes())

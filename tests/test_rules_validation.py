@@ -335,3 +335,17 @@ def test_files_nothing_loads_are_refused_by_name(rules_dir, place, words):
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("# columns: word code\n坚戈 KZT\n" if place.endswith(".txt") else "", encoding="utf-8")
     one_problem(rules_dir, f"{path}: not loaded", *words)
+
+
+def test_the_digest_follows_the_settings_in_effect(rules_dir, tmp_path, monkeypatch):
+    """The rules digest (the cache key) changes with a setting taken from the default rules, when
+    the user's folder has no settings.toml (its own files are unchanged)."""
+    (rules_dir / "settings.toml").unlink()
+    defaults = tmp_path / "defaults"
+    shutil.copytree(RULES, defaults)
+    monkeypatch.setattr(rules_module, "PACKAGE_RULES", defaults)
+    before = load_rules(rules_dir).digest
+    path = defaults / "settings.toml"
+    path.write_text(path.read_text(encoding="utf-8").replace("before_trigger = 60", "before_trigger = 30"),
+                    encoding="utf-8")
+    assert load_rules(rules_dir).digest != before
