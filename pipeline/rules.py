@@ -16,12 +16,12 @@ from pathlib import Path
 import regex
 
 from .outputs import KINDS
-from .stages import base_units
+from .stages import base_units, orgs
 from .stages.boilerplate import BoilerplateRules
 
 RULE_FILES = {k: f"{k}.toml" for k in KINDS}
 RULE_FIELDS = {"id", "priority", "pattern", "note", "examples", "negatives", "known_failures", "unit",
-               "qualifier", "category", "kind", "trigger"}
+               "qualifier", "category", "kind", "trigger", "interpret"}
 # {NAME} in a pattern: a fragment reference (regex's own {m,n} never starts with a capital)
 FRAGMENT_REF = regex.compile(r"\{([A-Z][A-Z0-9_]*)\}")
 # Seconds one rule may spend on one text before it is stopped and reported.
@@ -59,6 +59,7 @@ class Rule:
     negatives: list = field(default_factory=list)
     known_failures: list = field(default_factory=list)
     trigger: object = None  # compiled `trigger`: the rule is tried only near its matches (speed only)
+    interpret: str = ""     # org rules: which interpreter reads a match (orgs.INTERPRETERS)
 
     @property
     def where(self) -> str:
@@ -73,6 +74,7 @@ class Rules:
     fragments: dict[str, str]                # expanded fragments
     boilerplate: BoilerplateRules
     digest: str                              # hash of every rules file, for caches
+    org: dict = field(default_factory=dict)  # the org lexicon (lists and org_settings.toml), orgs.build_lexicon
 
     @property
     def segment_words(self) -> tuple[str, ...]:
@@ -254,6 +256,12 @@ def load_rules(rules_dir: Path | None = None, only_files: list[Path] | None = No
             except regex.error as e:
                 problems.append(f"{where}: [{rid}] regex does not compile: {e}")
                 continue
+            how = entry.get("interpret", "")
+            if kind == "org" and how not in orgs.INTERPRETERS:
+                problems.append(f"{where}: [{rid}] interpret must be one of {', '.join(orgs.INTERPRETERS)} "
+                                f"(got {how!r})")
+            elif kind != "org" and how:
+                problems.append(f"{where}: [{rid}] interpret is for org rules only")
             trigger = None
             if "trigger" in entry:
                 trig = entry["trigger"]
@@ -267,11 +275,14 @@ def load_rules(rules_dir: Path | None = None, only_files: list[Path] | None = No
                               line=line, note=entry.get("note", ""), unit=entry.get("unit", ""),
                               qualifier=entry.get("qualifier", ""), category=entry.get("category", ""),
                               examples=list(entry.get("examples", [])), negatives=list(entry.get("negatives", [])),
-                              known_failures=list(entry.get("known_failures", [])), trigger=trigger))
+                              known_failures=list(entry.get("known_failures", [])), trigger=trigger,
+                              interpret=how))
     boiler = _load_boilerplate(rules_dir / "boilerplate.toml", problems)
+    loaded = Rules(rules_dir, rules, lists, fragments, boiler, digest.hexdigest()[:16])
+    loaded.org = orgs.build_lexicon(rules_dir, lists, loaded.segment_words, problems)
     if problems:
         raise RulesError(problems)
-    return Rules(rules_dir, rules, lists, fragments, boiler, digest.hexdigest()[:16])
+    return loaded
 
 
 def _load_boilerplate(path: Path, problems: list[str]) -> BoilerplateRules:

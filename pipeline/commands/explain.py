@@ -66,8 +66,11 @@ def conversion_line(raw: str, a: Analysis) -> str:
 
 
 def candidate_line(c: Candidate, status: str) -> str:
-    """One candidate: span, kind, rule, text, fields, and what became of it."""
-    return f"  [{c.start},{c.end}) {c.kind:8} {c.rule:24} {c.text!r} {_fields(c)}\n      -> {status}"
+    """One candidate: span, kind, rule, text, fields, what became of it, and (orgs) how its start was
+    found, naming the list or setting that decided."""
+    why = c.fields.get("_why", "") if c.fields else ""
+    return f"  [{c.start},{c.end}) {c.kind:8} {c.rule:24} {c.text!r} {_fields(c)}\n      -> {status}" \
+        + (f"\n      name: {why}" if why else "")
 
 
 def explain(raw: str, rules: Rules, rule_prefix: str = "") -> str:
