@@ -31,7 +31,7 @@ SETTINGS = {"stop_tags": list, "inner_single_tags": list, "verb_tag": str, "hold
             "rare_word_min_body": int, "titled_categories": list, "whole_stretch_categories": list,
             "unanchored_categories": list, "unanchored_min_body": int, "coordinators": list,
             "inner_conjunctions": list, "verb_suffix_name_followers": str, "name_token": str,
-            "number_token": str, "ordinal": str, "ranking_end": str, "open_bracket": str, "close_bracket": str}
+            "number_token": str, "ordinal": str, "ranking_end": str, "open_brackets": str, "close_brackets": str}
 # Where each list of the lexicon lives (for messages that tell a user where to edit).
 LIST_FILES = {k: f"rules/lists/{k}.txt" for k in (
     "place", "org_head", "org_anchor", "org_gazetteer", "org_generic", "org_name_verb", "org_title",
@@ -236,11 +236,12 @@ def walk(text: str, suffix_start: int, toks, lex: dict) -> tuple[int, int, str, 
         if suffix_start - s > st["max_name"]:
             why = f"longer than max_name {st['max_name']} ({SETTINGS_PATH})"
             break
-        if w == st["close_bracket"]:
+        if w in st["close_brackets"]:
             prev = toks.before(tok)
             prev2 = toks.before(prev) if prev is not None else None
-            if prev2 is not None and prev2[0] == st["open_bracket"] and prev[0] in lex["places"]:
-                start = prev2[1]              # 网易(兰州)联合创新中心: a place in brackets
+            if prev2 is not None and prev2[0] in st["open_brackets"] \
+                    and (prev[0] in lex["places"] or prev[0] in lex["suffix"]):
+                start = prev2[1]              # 网易(兰州)联合创新中心, 某某控股(集团)有限公司
                 tok = toks.before(prev2)
                 continue
         if st["number_token"].fullmatch(w):
@@ -273,7 +274,7 @@ def walk(text: str, suffix_start: int, toks, lex: dict) -> tuple[int, int, str, 
             why_cut = f"{w} is a verb not in {LIST_FILES['org_name_verb']}"
         start = s
         tok = prev
-    if cut >= suffix_start:
+    if cut >= suffix_start:                   # a verb right before the suffix is part of the name (联合创新中心)
         cut, why_cut = start, why
     return start, cut, why, why_cut
 
@@ -352,6 +353,9 @@ def _named(rule, text: str, s: int, e: int, tokens, lex: dict, titled: bool) -> 
     start, cut, why_start, why_cut = walk(text, s, tokens, lex)
     if start >= s:
         raise Drop(f"bare suffix {suffix!r}: nothing name-like before it ({why_start})")
+    first = tokens.at(start)
+    if first[2] == s and _cuts(first[0], lex):
+        raise Drop(f"only the verb {first[0]} before {suffix!r} (a verb not in {LIST_FILES['org_name_verb']})")
     place = _anchor_in(text, cut, s, lex["index_places"])
     head = _anchor_in(text, cut, s, lex["index_heads"])
     category_of_suffix = lex["suffix"].get(suffix)
