@@ -31,7 +31,8 @@ SETTINGS = {"stop_tags": list, "inner_single_tags": list, "verb_tag": str, "hold
             "rare_word_min_body": int, "titled_categories": list, "whole_stretch_categories": list,
             "unanchored_categories": list, "unanchored_min_body": int, "coordinators": list,
             "inner_conjunctions": list, "verb_suffix_name_followers": str, "name_token": str,
-            "number_token": str, "ordinal": str, "ranking_end": str, "open_brackets": str, "close_brackets": str}
+            "number_token": str, "ordinal": str, "ranking_end": str, "open_brackets": str, "close_brackets": str,
+            "foreign_strip_categories": list}
 # Where each list of the lexicon lives (for messages that tell a user where to edit).
 LIST_FILES = {k: f"rules/lists/{k}.txt" for k in (
     "place", "org_head", "org_anchor", "org_gazetteer", "org_generic", "org_name_verb", "org_title",
@@ -102,6 +103,12 @@ def _first_two_index(words) -> dict:
     return index
 
 
+def _alternation(words) -> object:
+    """A compiled alternation of literal words, longest first ('(?!)' when there are none)."""
+    uniq = sorted(set(words), key=lambda w: (-len(w), w))
+    return regex.compile("|".join(regex.escape(w) for w in uniq) or "(?!)")
+
+
 def build_lexicon(rules_dir: Path, lists: dict, segment_words: tuple, problems: list[str]) -> Lexicon:
     """The org lexicon of these lists and settings (called by load_rules)."""
     def words(name):
@@ -137,6 +144,8 @@ def build_lexicon(rules_dir: Path, lists: dict, segment_words: tuple, problems: 
         "verb_suffix": set(words("org_verb_suffix")),
         "title_prefix": words("org_title_prefix"),
         "category_prefix": sorted(mapping("org_category_prefix").items(), key=lambda kv: -len(kv[0])),
+        "descriptor": _alternation(words("org_descriptor")),
+        "foreign": sorted(set(words("org_foreign_place")), key=len, reverse=True),
         "max_anchor": max((len(w) for w in words("place") + words("org_anchor")), default=1),
     })
     anchors = lex["anchors"] = set(words("org_anchor"))
@@ -405,8 +414,10 @@ def _named(rule, text: str, s: int, e: int, tokens, lex: dict, titled: bool) -> 
         raise Drop(f"no place, head or proper name before {suffix!r} in {where!r} (add one to "
                    f"{LIST_FILES['place']}, {LIST_FILES['org_head']} or {LIST_FILES['org_anchor']}; "
                    f"the stretch starts after: {why_start})")
+    anchor, why = _after_descriptor(text, anchor, s, tokens, lex, why)
     if s - anchor < 1:
         raise Drop(f"no body before {suffix!r}")
+    anchor, why = _after_country(text, anchor, s, e, tokens, lex, why)
     name = text[anchor:e]
     last = tokens.at(e - 1)
     for w in lex["not_end"]:
@@ -420,6 +431,35 @@ def _named(rule, text: str, s: int, e: int, tokens, lex: dict, titled: bool) -> 
         raise Drop(f"{name!r}: a place and {suffix} make no name ({suffix} is in "
                    f"{LIST_FILES['org_place_needs_body']})")
     return _fields(name, anchor, e, lex, rule, why)
+
+
+def _after_descriptor(text: str, anchor: int, s: int, tokens, lex: dict, why: str) -> tuple[int, str]:
+    """The start after the last descriptor (外资企业, 龙头企业: lists/org_descriptor.txt) in text[anchor:s]."""
+    last = None
+    for m in lex["descriptor"].finditer(text, anchor, s):
+        if tokens.ends_at(m.end()) or m.end() == s:
+            last = m
+    if last is None:
+        return anchor, why
+    return last.end(), f"after the descriptor {last.group()} ({LIST_FILES['org_descriptor']})"
+
+
+def _after_country(text: str, anchor: int, s: int, e: int, tokens, lex: dict, why: str) -> tuple[int, str]:
+    """The start after a leading foreign country (韩国|釜庆大学: lists/org_foreign_place.txt) when the rest
+    is still a name (not common words only: 法国|雇主协会 keeps its country; not a place first:
+    美国哥伦比亚大学) of a category of foreign_strip_categories."""
+    st = lex["settings"]
+    for w in lex["foreign"]:
+        if text.startswith(w, anchor):
+            rest = anchor + len(w)
+            name = text[rest:e]
+            if s - rest >= st["rare_word_min_body"] and category(name, lex) in st["foreign_strip_categories"] \
+                    and not _generic(name, lex) and text[rest:s] not in lex["heads"] \
+                    and not _all_common(text, rest, s, tokens, lex) and not _leading_place(name, lex):
+                return rest, f"after the foreign country {w} ({LIST_FILES['org_foreign_place']}, " \
+                             f"foreign_strip_categories in {SETTINGS_PATH})"
+            break
+    return anchor, why
 
 
 def _anchor_word(text: str, pos: int, end: int, lex: dict) -> str:
