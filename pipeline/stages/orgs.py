@@ -23,7 +23,7 @@ import regex
 from .values import Drop
 
 # The interpreters an org rule may name (`interpret = ...` in rules/org.toml).
-INTERPRETERS = ("named", "quoted", "gazetteer")
+INTERPRETERS = ("named", "quoted", "gazetteer", "listed")
 SETTINGS_FILE = "org_settings.toml"
 # Keys of rules/org_settings.toml and their types.
 SETTINGS = {"stop_tags": list, "inner_single_tags": list, "verb_tag": str, "holder_stop_tag_starts": list,
@@ -32,13 +32,13 @@ SETTINGS = {"stop_tags": list, "inner_single_tags": list, "verb_tag": str, "hold
             "unanchored_categories": list, "unanchored_min_body": int, "coordinators": list,
             "inner_conjunctions": list, "verb_suffix_name_followers": str, "name_token": str,
             "number_token": str, "ordinal": str, "ranking_end": str, "open_brackets": str, "close_brackets": str,
-            "foreign_strip_categories": list}
+            "foreign_strip_categories": list, "listed_word_freq": int, "listed_word_tags": list}
 # Where each list of the lexicon lives (for messages that tell a user where to edit).
 LIST_FILES = {k: f"rules/lists/{k}.txt" for k in (
     "place", "org_head", "org_anchor", "org_gazetteer", "org_generic", "org_name_verb", "org_title",
     "org_not_name_end", "org_stop", "org_suffix", "org_company_suffix", "org_needs_body", "org_place_needs_body",
     "org_rare_word_suffix", "org_verb_suffix", "org_title_prefix", "org_category_prefix", "org_descriptor",
-    "org_foreign_place", "org_outlet_before", "org_facility")}
+    "org_foreign_place", "org_list_noun", "org_outlet")}
 SETTINGS_PATH = f"rules/{SETTINGS_FILE}"
 
 
@@ -306,7 +306,8 @@ def interpret(rule, m, text: str, rules, tokens) -> dict:
     Drop (naming the list or setting that decided) when it is not a name.
 
     The rule's `interpret` says how: "quoted" (the `name` group is the name),
-    "gazetteer" (a listed name), "named" (a suffix: walk left for the start).
+    "gazetteer" (a listed name), "named" (a suffix: walk left for the start),
+    "listed" (an item of a list of companies: walk left from its end).
     tokens: the text's `segment.Tokens`.
     """
     lex = lexicon(rules)
@@ -314,6 +315,8 @@ def interpret(rule, m, text: str, rules, tokens) -> dict:
     if how == "quoted":
         s, e = m.span("name") if "name" in rule.regex.groupindex else m.span()
         return _fields(text[s:e], s, e, lex, rule, "the quoted or titled name")
+    if how == "listed":
+        return _listed(rule, m, text, tokens, lex)
     s, e = m.span()
     if not tokens.ends_at(e):
         word, ws, we = tokens.at(e - 1)
@@ -335,6 +338,33 @@ def interpret(rule, m, text: str, rules, tokens) -> dict:
         fields["category"] = rule.category or lex["gazetteer"].get(m.group(0)) or fields["category"]
         return fields
     return _named(rule, text, s, e, tokens, lex, titled)
+
+
+def _listed(rule, m, text: str, tokens, lex: dict) -> dict:
+    """interpret() of an item of a list of companies (甲乙科技、丙丁能源等企业): from the walk's cut to its end."""
+    s, e = m.span("name") if "name" in rule.regex.groupindex else m.span()
+    if not tokens.ends_at(e) or not tokens.starts_at(s) and tokens.at(s)[1] < s and tokens.at(s)[2] > e:
+        raise Drop(f"{text[s:e]!r} ends inside a word (jieba)")
+    start, cut, why_start, why_cut = walk(text, e, tokens, lex)
+    start = max(cut, s)
+    why = f"an item of a list closed by a noun of {LIST_FILES['org_list_noun']}; starts after: {why_cut}"
+    while start < e and not tokens.starts_at(start):
+        start = tokens.at(start)[2]           # from a token boundary
+    name = text[start:e]
+    if len(name) < 2:
+        raise Drop(f"{name!r}: too short for a name")
+    if _all_common(text, start, e, tokens, lex):
+        raise Drop(f"{name!r}: common words only (jieba frequency >= common_freq in {SETTINGS_PATH})")
+    st = lex["settings"]
+    if tokens.at(start)[2] == e and (lex["freq"].get(name) or 0) >= st["listed_word_freq"] \
+            and lex["tags"].get(name, "") in st["listed_word_tags"]:
+        raise Drop(f"{name!r} is one frequent dictionary word (纺织、煤炭等企业: a trade, not a name): "
+                   f"listed_word_freq and listed_word_tags in {SETTINGS_PATH}")
+    if name in lex["places"] or _leading_place(name + "。", lex) == name:
+        raise Drop(f"{name!r} is a place ({LIST_FILES['place']})")
+    if _generic(name, lex) or lex["descriptor"].fullmatch(name):
+        raise Drop(f"{name!r} is a generic phrase ({LIST_FILES['org_generic']} or {LIST_FILES['org_descriptor']})")
+    return _fields(name, start, e, lex, rule, why)
 
 
 def _named(rule, text: str, s: int, e: int, tokens, lex: dict, titled: bool) -> dict:
