@@ -32,7 +32,8 @@ SETTINGS = {"stop_tags": list, "inner_single_tags": list, "verb_tag": str, "hold
             "unanchored_categories": list, "unanchored_min_body": int, "coordinators": list,
             "inner_conjunctions": list, "verb_suffix_name_followers": str, "name_token": str,
             "number_token": str, "ordinal": str, "ranking_end": str, "open_brackets": str, "close_brackets": str,
-            "foreign_strip_categories": list, "listed_word_freq": int, "listed_word_tags": list}
+            "foreign_strip_categories": list, "listed_word_freq": int, "listed_word_tags": list,
+            "outlet_categories": list, "outlet_after": str, "outlet_before": str}
 # Where each list of the lexicon lives (for messages that tell a user where to edit).
 LIST_FILES = {k: f"rules/lists/{k}.txt" for k in (
     "place", "org_head", "org_anchor", "org_gazetteer", "org_generic", "org_name_verb", "org_title",
@@ -85,7 +86,7 @@ def load_settings(rules_dir: Path, problems: list[str]) -> dict:
             problems.append(f"{path}:1: setting {key!r} must be a {typ.__name__}")
     for key in set(data) - set(SETTINGS):
         problems.append(f"{path}:1: unknown setting {key!r} (known: {', '.join(SETTINGS)})")
-    for key in ("name_token", "number_token"):
+    for key in ("name_token", "number_token", "outlet_after", "outlet_before"):
         try:
             data[key] = regex.compile(data.get(key, "(?!)"))
         except (regex.error, TypeError) as e:
@@ -310,7 +311,23 @@ def interpret(rule, m, text: str, rules, tokens) -> dict:
     "listed" (an item of a list of companies: walk left from its end).
     tokens: the text's `segment.Tokens`.
     """
-    lex = lexicon(rules)
+    fields = _interpret(rule, m, text, tokens, lexicon(rules))
+    if fields["category"] in lexicon(rules)["settings"]["outlet_categories"]:
+        _not_outlet(text, *fields["_span"], lexicon(rules))
+    return fields
+
+
+def _not_outlet(text: str, s: int, e: int, lex: dict) -> None:
+    """Drop an outlet written as a dateline or a source line (metadata, not a mention)."""
+    st = lex["settings"]
+    if st["outlet_after"].match(text[e:e + 20]):
+        raise Drop(f"{text[s:e]!r} is the outlet of a dateline (outlet_after in {SETTINGS_PATH})")
+    if st["outlet_before"].search(text[max(0, s - 12):s]):
+        raise Drop(f"{text[s:e]!r} is the outlet of a source line (outlet_before in {SETTINGS_PATH})")
+
+
+def _interpret(rule, m, text: str, tokens, lex: dict) -> dict:
+    """interpret() before the outlet check."""
     how = rule.interpret or "named"
     if how == "quoted":
         s, e = m.span("name") if "name" in rule.regex.groupindex else m.span()
@@ -376,10 +393,9 @@ def _named(rule, text: str, s: int, e: int, tokens, lex: dict, titled: bool) -> 
             raise Drop(f"{suffix!r} starts a title: {p} is in {LIST_FILES['org_title_prefix']}")
     if text[max(0, s - len(suffix)):s] == suffix:
         raise Drop(f"{suffix!r} starts a title (研究所所长: the suffix twice)")
-    if suffix in lex["verb_suffix"] and st["name_token"].fullmatch(text[e:e + 1] or "。") \
-            and not any(text.startswith(t, e) for t in lex["titles"]) \
-            and text[e:e + 1] not in st["verb_suffix_name_followers"]:
-        raise Drop(f"{suffix!r} is used as a verb here (组织了…): it is in {LIST_FILES['org_verb_suffix']}")
+    as_verb = suffix in lex["verb_suffix"] and st["name_token"].fullmatch(text[e:e + 1] or "。") \
+        and not any(text.startswith(t, e) for t in lex["titles"]) \
+        and text[e:e + 1] not in st["verb_suffix_name_followers"]
     holder = tokens.at(s)
     if holder[1] < s:
         # the suffix ends a longer token (兰州大学, 控制中心): fine for names, not for 签署, 院所
@@ -397,6 +413,9 @@ def _named(rule, text: str, s: int, e: int, tokens, lex: dict, titled: bool) -> 
         raise Drop(f"only the verb {first[0]} before {suffix!r} (a verb not in {LIST_FILES['org_name_verb']})")
     place = _anchor_in(text, cut, s, lex["index_places"])
     head = _anchor_in(text, cut, s, lex["index_heads"])
+    if as_verb and head is None:
+        raise Drop(f"{suffix!r} is used as a verb here (组织了…): it is in {LIST_FILES['org_verb_suffix']}, and "
+                   f"no head of {LIST_FILES['org_head']} (世界卫生组织) is before it")
     category_of_suffix = lex["suffix"].get(suffix)
     where = text[start:e]
     if _is_company_suffix(suffix, lex):
