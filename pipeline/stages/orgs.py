@@ -33,7 +33,7 @@ SETTINGS = {"stop_tags": list, "inner_single_tags": list, "verb_tag": str, "hold
             "inner_conjunctions": list, "verb_suffix_name_followers": str, "name_token": str,
             "number_token": str, "ordinal": str, "ranking_end": str, "open_brackets": str, "close_brackets": str,
             "foreign_strip_categories": list, "listed_word_freq": int, "listed_word_tags": list,
-            "outlet_categories": list, "outlet_after": str, "outlet_before": str}
+            "not_plain_tags": list, "outlet_categories": list, "outlet_after": str, "outlet_before": str}
 # Where each list of the lexicon lives (for messages that tell a user where to edit).
 LIST_FILES = {k: f"rules/lists/{k}.txt" for k in (
     "place", "org_head", "org_anchor", "org_gazetteer", "org_generic", "org_name_verb", "org_title",
@@ -413,9 +413,10 @@ def _named(rule, text: str, s: int, e: int, tokens, lex: dict, titled: bool) -> 
         raise Drop(f"only the verb {first[0]} before {suffix!r} (a verb not in {LIST_FILES['org_name_verb']})")
     place = _anchor_in(text, cut, s, lex["index_places"])
     head = _anchor_in(text, cut, s, lex["index_heads"])
-    if as_verb and head is None:
+    before = tokens.at(s - 1) if s > 0 else None
+    if as_verb and (head is None or before is not None and before[2] == s and _ends_with_suffix(before[0], lex)):
         raise Drop(f"{suffix!r} is used as a verb here (组织了…): it is in {LIST_FILES['org_verb_suffix']}, and "
-                   f"no head of {LIST_FILES['org_head']} (世界卫生组织) is before it")
+                   f"no head of {LIST_FILES['org_head']} (世界卫生组织) is before it, or a name is (基金会组织…)")
     category_of_suffix = lex["suffix"].get(suffix)
     where = text[start:e]
     if _is_company_suffix(suffix, lex):
@@ -556,7 +557,7 @@ def _plain_nouns(start: int, end: int, toks, lex: dict, min_len: int = 1) -> boo
         if e <= end:
             tag = lex["tags"].get(w, "")
             if tag[:1] == st["verb_tag"] and w not in lex["name_verbs"] or tag.startswith(st["person_tag"]) \
-                    or len(w) < min_len:
+                    or tag in st["not_plain_tags"] or len(w) < min_len:
                 return False
         pos = e
     return True
