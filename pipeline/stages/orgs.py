@@ -269,6 +269,8 @@ def walk(text: str, suffix_start: int, toks, lex: dict) -> tuple[int, int, str, 
                 tok = prev
                 continue
         reason = stop_reason(w, lex)
+        if not reason and w.startswith(st["ordinal"]) and text.startswith(st["ranking_end"], e):
+            reason = f"{w}{st['ranking_end']} is a ranking (ranking_end in {SETTINGS_PATH})"
         if reason:
             why = reason
             break
