@@ -250,8 +250,8 @@ def walk(text: str, suffix_start: int, toks, lex: dict) -> tuple[int, int, str, 
             prev = toks.before(tok)
             prev2 = toks.before(prev) if prev is not None else None
             if prev2 is not None and prev2[0] in st["open_brackets"] \
-                    and (prev[0] in lex["places"] or prev[0] in lex["suffix"]):
-                start = prev2[1]              # 网易(兰州)联合创新中心, 某某控股(集团)有限公司
+                    and (prev[0] in lex["places"] or prev[0] in lex["heads"] or prev[0] in lex["suffix"]):
+                start = prev2[1]              # 网易(兰州)联合创新中心, 某某控股(集团)有限公司, 某某(中国)有限公司
                 tok = toks.before(prev2)
                 continue
         if st["number_token"].fullmatch(w):
