@@ -498,8 +498,8 @@ def _after_descriptor(text: str, anchor: int, s: int, tokens, lex: dict, why: st
 
 def _after_country(text: str, anchor: int, s: int, e: int, tokens, lex: dict, why: str) -> tuple[int, str]:
     """The start after a leading foreign country (韩国|釜庆大学: lists/org_foreign_place.txt) when the rest
-    is still a name (not common words only: 法国|雇主协会 keeps its country; not a place first:
-    美国哥伦比亚大学) of a category of foreign_strip_categories."""
+    is still a name (not common words only: 法国|雇主协会 keeps its country; not another country
+    first: 美国哥伦比亚大学) of a category of foreign_strip_categories."""
     st = lex["settings"]
     for w in lex["foreign"]:
         if text.startswith(w, anchor):
@@ -507,7 +507,7 @@ def _after_country(text: str, anchor: int, s: int, e: int, tokens, lex: dict, wh
             name = text[rest:e]
             if s - rest >= st["rare_word_min_body"] and category(name, lex) in st["foreign_strip_categories"] \
                     and not _generic(name, lex) and text[rest:s] not in lex["heads"] \
-                    and not _all_common(text, rest, s, tokens, lex) and not _leading_place(name, lex):
+                    and not _all_common(text, rest, s, tokens, lex) and not any(name.startswith(c) for c in lex["foreign"]):
                 return rest, f"after the foreign country {w} ({LIST_FILES['org_foreign_place']}, " \
                              f"foreign_strip_categories in {SETTINGS_PATH})"
             break
