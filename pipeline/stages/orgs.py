@@ -333,7 +333,7 @@ def _interpret(rule, m, text: str, tokens, lex: dict) -> dict:
     how = rule.interpret or "named"
     if how == "quoted":
         s, e = m.span("name") if "name" in rule.regex.groupindex else m.span()
-        return _fields(text[s:e], s, e, lex, rule, "the quoted or titled name")
+        return _fields(text[s:e], s, e, lex, rule, f"the quoted or titled name (rule {rule.id}, {rule.where})")
     if how == "listed":
         return _listed(rule, m, text, tokens, lex)
     s, e = m.span()
@@ -394,7 +394,7 @@ def _named(rule, text: str, s: int, e: int, tokens, lex: dict, titled: bool) -> 
         if text[max(0, s - len(p)):s] == p:
             raise Drop(f"{suffix!r} starts a title: {p} is in {LIST_FILES['org_title_prefix']}")
     if text[max(0, s - len(suffix)):s] == suffix:
-        raise Drop(f"{suffix!r} starts a title (研究所所长: the suffix twice)")
+        raise Drop(f"{suffix!r} starts a title (研究所所长: the suffix twice; rule {rule.id}, {rule.where})")
     as_verb = suffix in lex["verb_suffix"] and st["name_token"].fullmatch(text[e:e + 1] or "。") \
         and not any(text.startswith(t, e) for t in lex["titles"]) \
         and text[e:e + 1] not in st["verb_suffix_name_followers"]
@@ -468,7 +468,7 @@ def _named(rule, text: str, s: int, e: int, tokens, lex: dict, titled: bool) -> 
                    f"the stretch starts after: {why_start})")
     anchor, why = _after_descriptor(text, anchor, s, tokens, lex, why)
     if s - anchor < 1:
-        raise Drop(f"no body before {suffix!r}")
+        raise Drop(f"no body before {suffix!r}: {why}")
     anchor, why = _after_country(text, anchor, s, e, tokens, lex, why)
     name = text[anchor:e]
     last = tokens.at(e - 1)
@@ -601,6 +601,6 @@ def _coordinated(text: str, conj: int, suffix: str, lex: dict) -> bool:
 
 def _fields(name: str, s: int, e: int, lex: dict, rule, why: str = "") -> dict:
     if len(name) < 2:
-        raise Drop("too short (one character)")
+        raise Drop(f"{name!r}: one character, too short for a name ({why})")
     return {"value": name, "value_max": "", "unit": "", "qualifier": "",
             "category": rule.category or category(name, lex), "_span": (s, e), "_why": why}
