@@ -151,6 +151,7 @@ def build_lexicon(rules_dir: Path, lists: dict, segment_words: tuple, problems: 
     })
     anchors = lex["anchors"] = set(words("org_anchor"))
     lex["index_heads"] = _first_two_index(lex["heads"])
+    lex["index_foreign"] = _first_two_index(lex["foreign"])
     lex["index_places"] = _first_two_index(lex["places"] | lex["gazetteer_set"] | anchors)
     return lex
 
@@ -501,7 +502,7 @@ def _after_country(text: str, anchor: int, s: int, e: int, tokens, lex: dict, wh
     is still a name (not common words only: 法国|雇主协会 keeps its country; not another country
     first: 美国哥伦比亚大学) of a category of foreign_strip_categories."""
     st = lex["settings"]
-    for w in lex["foreign"]:
+    for w in sorted(lex["index_foreign"].get(text[anchor:anchor + 2], ()), key=len, reverse=True):
         if text.startswith(w, anchor):
             rest = anchor + len(w)
             name = text[rest:e]
