@@ -189,6 +189,8 @@ def stop_reason(word: str, lex: dict) -> str:
         return f"{word!r} is no name token (name_token in {SETTINGS_PATH})"
     if word.startswith(st["ordinal"]):
         return f"{word} is a ranking (ranking_end in {SETTINGS_PATH})" if word.endswith(st["ranking_end"]) else ""
+    if word in lex["places"] or word in lex["heads"] or word in lex["anchors"]:
+        return ""      # a listed place is a name whatever jieba tags it (大连 d)
     tag = lex["tags"].get(word)
     if len(word) == 1 and tag in st["inner_single_tags"]:
         return ""      # 草种, 久有: single characters inside names (a number before them stops anyway)
@@ -220,6 +222,15 @@ def _anchor_in(text: str, start: int, end: int, index: dict) -> int | None:
         if words is not None and any(p + len(w) <= end and text.startswith(w, p) for w in words):
             return p
     return None
+
+
+def _anchor_at(text: str, pos: int, lex: dict) -> bool:
+    """True when a place, head or anchor (2+ characters) starts at pos."""
+    for index in (lex["index_places"], lex["index_heads"]):
+        words = index.get(text[pos:pos + 2])
+        if words is not None and any(text.startswith(w, pos) for w in words):
+            return True
+    return False
 
 
 def walk_left(text: str, suffix_start: int, toks, lex: dict) -> tuple[int, int]:
@@ -261,7 +272,8 @@ def walk(text: str, suffix_start: int, toks, lex: dict) -> tuple[int, int, str, 
                 start = s                     # 第940医院
                 tok = prev
                 continue
-        if w in st["inner_conjunctions"]:
+        if w in st["inner_conjunctions"] and not _anchor_at(text, e, lex):
+            # 文化和旅游局; not 大连某某和|广州某某俱乐部: a place after the conjunction starts a new name
             prev = toks.before(tok)
             if prev is not None and not _ends_with_suffix(prev[0], lex) \
                     and prev[0] not in lex["places"] and prev[0] not in lex["titles"] \
