@@ -27,6 +27,7 @@ INTERPRETERS = ("named", "quoted", "gazetteer", "listed")
 SETTINGS_FILE = "org_settings.toml"
 # Keys of rules/org_settings.toml and their types.
 SETTINGS = {"stop_tags": list, "inner_single_tags": list, "verb_tag": str, "holder_stop_tag_starts": list,
+            "holder_max_body": int,
             "person_tag": str, "common_freq": int, "max_name": int, "max_suffix": int, "title_min_len": int,
             "rare_word_min_body": int, "titled_categories": list, "whole_stretch_categories": list,
             "unanchored_categories": list, "unanchored_min_body": int, "coordinators": list,
@@ -416,9 +417,10 @@ def _named(rule, text: str, s: int, e: int, tokens, lex: dict, titled: bool) -> 
         # the suffix ends a longer token (兰州大学, 控制中心): fine for names, not for 签署, 院所
         if holder[0] in lex["generic"]:
             raise Drop(f"suffix {suffix!r} inside {holder[0]}, which is in {LIST_FILES['org_generic']}")
-        if _cuts(holder[0], lex) or lex["tags"].get(holder[0], "n")[:1] in st["holder_stop_tag_starts"]:
+        if (_cuts(holder[0], lex) or lex["tags"].get(holder[0], "n")[:1] in st["holder_stop_tag_starts"]) \
+                and s - holder[1] <= st["holder_max_body"]:
             raise Drop(f"suffix {suffix!r} inside the word {holder[0]!r} (jieba tag "
-                       f"{lex['tags'].get(holder[0])}: holder_stop_tag_starts in {SETTINGS_PATH}, or a verb not "
+                       f"{lex['tags'].get(holder[0])}: holder_stop_tag_starts and holder_max_body in {SETTINGS_PATH}, or a verb not "
                        f"in {LIST_FILES['org_name_verb']})")
     start, cut, why_start, why_cut = walk(text, s, tokens, lex)
     if start >= s:
