@@ -34,7 +34,9 @@ SETTINGS = {"stop_tags": list, "inner_single_tags": list, "verb_tag": str, "hold
             "inner_conjunctions": list, "verb_suffix_name_followers": str, "name_token": str,
             "number_token": str, "ordinal": str, "ranking_end": str, "open_brackets": str, "close_brackets": str,
             "foreign_strip_categories": list, "listed_word_freq": int, "listed_word_tags": list,
-            "not_plain_tags": list, "outlet_categories": list, "outlet_after": str, "outlet_before": str}
+            "not_plain_tags": list, "outlet_categories": list, "outlet_after": str, "outlet_before": str,
+            "outlet_window": int, "min_name": int, "cutting_verb_min_len": int, "short_suffix_min_word": int,
+            "titled_min_token": int}
 # Where each list of the lexicon lives (for messages that tell a user where to edit).
 LIST_FILES = {k: f"rules/lists/{k}.txt" for k in (
     "place", "org_head", "org_anchor", "org_gazetteer", "org_generic", "org_name_verb", "org_title",
@@ -207,7 +209,8 @@ def _is_stop(word: str, lex: dict) -> bool:
 
 def _cuts(word: str, lex: dict) -> bool:
     """A two-character verb not known inside names: the name starts after it."""
-    return len(word) >= 2 and lex["tags"].get(word, "") == lex["settings"]["verb_tag"] \
+    return len(word) >= lex["settings"]["cutting_verb_min_len"] \
+        and lex["tags"].get(word, "") == lex["settings"]["verb_tag"] \
         and word not in lex["name_verbs"]
 
 
@@ -308,7 +311,8 @@ def walk(text: str, suffix_start: int, toks, lex: dict) -> tuple[int, int, str, 
 def _ends_with_suffix(word: str, lex: dict) -> bool:
     """True when a token looks like a complete name's end (管理局, 示范区), not a bare 省部."""
     suffixes = lex["suffix"]
-    return any(word[-n:] in suffixes and (n >= 2 or len(word) >= 3)
+    short = lex["settings"]["short_suffix_min_word"]
+    return any(word[-n:] in suffixes and (n >= 2 or len(word) >= short)
                for n in range(1, min(len(word), lex["settings"]["max_suffix"]) + 1)) \
         or word in lex["gazetteer"]
 
@@ -336,9 +340,9 @@ def interpret(rule, m, text: str, rules, tokens) -> dict:
 def _not_outlet(text: str, s: int, e: int, lex: dict) -> None:
     """Drop an outlet written as a dateline or a source line (metadata, not a mention)."""
     st = lex["settings"]
-    if st["outlet_after"].match(text[e:e + 20]):
+    if st["outlet_after"].match(text[e:e + st["outlet_window"]]):
         raise Drop(f"{text[s:e]!r} is the outlet of a dateline (outlet_after in {SETTINGS_PATH})")
-    if st["outlet_before"].search(text[max(0, s - 12):s]):
+    if st["outlet_before"].search(text[max(0, s - st["outlet_window"]):s]):
         raise Drop(f"{text[s:e]!r} is the outlet of a source line (outlet_before in {SETTINGS_PATH})")
 
 
@@ -384,11 +388,11 @@ def _listed(rule, m, text: str, tokens, lex: dict) -> dict:
     while start < e and not tokens.starts_at(start):
         start = tokens.at(start)[2]           # from a token boundary
     name = text[start:e]
-    if len(name) < 2:
-        raise Drop(f"{name!r}: too short for a name")
+    st = lex["settings"]
+    if len(name) < st["min_name"]:
+        raise Drop(f"{name!r}: too short for a name (min_name in {SETTINGS_PATH})")
     if _all_common(text, start, e, tokens, lex):
         raise Drop(f"{name!r}: common words only (jieba frequency >= common_freq in {SETTINGS_PATH})")
-    st = lex["settings"]
     if tokens.at(start)[2] == e and (lex["freq"].get(name) or 0) >= st["listed_word_freq"] \
             and lex["tags"].get(name, "") in st["listed_word_tags"]:
         raise Drop(f"{name!r} is one frequent dictionary word (纺织、煤炭等企业: a trade, not a name): "
@@ -471,7 +475,7 @@ def _named(rule, text: str, s: int, e: int, tokens, lex: dict, titled: bool) -> 
         anchor = cut                          # 复旦大学, 密执安州立大学, 光明日报: a rare word names it
         why = f"a rare word before {suffix} ({LIST_FILES['org_rare_word_suffix']}); {why_cut}"
     elif titled and s - cut >= st["rare_word_min_body"] and category_of_suffix in st["titled_categories"] \
-            and _plain_nouns(cut, s, tokens, lex, 2):
+            and _plain_nouns(cut, s, tokens, lex, st["titled_min_token"]):
         anchor = cut                          # 司法部长: a title shows a name
         why = f"a title follows ({LIST_FILES['org_title']}, titled_categories in {SETTINGS_PATH}); {why_cut}"
     elif cut > 0 and text[cut - 1] in st["coordinators"] and _coordinated(text, cut - 1, suffix, lex):
@@ -615,7 +619,7 @@ def _coordinated(text: str, conj: int, suffix: str, lex: dict) -> bool:
 
 
 def _fields(name: str, s: int, e: int, lex: dict, rule, why: str = "") -> dict:
-    if len(name) < 2:
-        raise Drop(f"{name!r}: one character, too short for a name ({why})")
+    if len(name) < lex["settings"]["min_name"]:
+        raise Drop(f"{name!r}: too short for a name (min_name in {SETTINGS_PATH}; {why})")
     return {"value": name, "value_max": "", "unit": "", "qualifier": "",
             "category": rule.category or category(name, lex), "_span": (s, e), "_why": why}
