@@ -413,10 +413,11 @@ def _named(rule, text: str, s: int, e: int, tokens, lex: dict, titled: bool) -> 
             raise Drop(f"{suffix!r} starts a title: {p} is in {LIST_FILES['org_title_prefix']}")
     if text[max(0, s - len(suffix)):s] == suffix:
         raise Drop(f"{suffix!r} starts a title (研究所所长: the suffix twice; rule {rule.id}, {rule.where})")
-    as_verb = suffix in lex["verb_suffix"] and st["name_token"].fullmatch(text[e:e + 1] or "。") \
+    holder = tokens.at(s)
+    # a verb only as a word of its own (组织|开展), not inside a dictionary name (石油输出国组织)
+    as_verb = suffix in lex["verb_suffix"] and holder[1] == s and st["name_token"].fullmatch(text[e:e + 1] or "。") \
         and not any(text.startswith(t, e) for t in lex["titles"]) \
         and text[e:e + 1] not in st["verb_suffix_name_followers"]
-    holder = tokens.at(s)
     if holder[1] < s:
         # the suffix ends a longer token (兰州大学, 控制中心): fine for names, not for 签署, 院所
         if holder[0] in lex["generic"]:
