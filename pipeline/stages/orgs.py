@@ -267,7 +267,7 @@ def walk(text: str, suffix_start: int, toks, lex: dict) -> tuple[int, int, str, 
             prev2 = toks.before(prev) if prev is not None else None
             if prev2 is not None and prev2[0] in st["open_brackets"] \
                     and (prev[0] in lex["places"] or prev[0] in lex["heads"] or prev[0] in lex["suffix"]):
-                start = prev2[1]              # 网易(兰州)联合创新中心, 某某控股(集团)有限公司, 某某(中国)有限公司
+                start = prev2[1]              # 网易(兰州)…, 某某控股(集团)有限公司, 某某(中国)有限公司
                 tok = toks.before(prev2)
                 continue
         if st["number_token"].fullmatch(w):
@@ -277,7 +277,7 @@ def walk(text: str, suffix_start: int, toks, lex: dict) -> tuple[int, int, str, 
                 tok = prev
                 continue
         if w in st["inner_conjunctions"] and not _anchor_at(text, e, lex):
-            # 文化和旅游局; not 大连某某和|广州某某俱乐部: a place after the conjunction starts a new name
+            # 文化和旅游局; not 大连某某和|广州某某俱乐部: a place after it starts a new name
             prev = toks.before(tok)
             if prev is not None and not _ends_with_suffix(prev[0], lex) \
                     and prev[0] not in lex["places"] and prev[0] not in lex["titles"] \
@@ -378,7 +378,7 @@ def _interpret(rule, m, text: str, tokens, lex: dict) -> dict:
 
 
 def _listed(rule, m, text: str, tokens, lex: dict) -> dict:
-    """interpret() of an item of a list of companies (甲乙科技、丙丁能源等企业): from the walk's cut to its end."""
+    """interpret() of an item of a list of companies (甲乙科技、丙丁能源等企业): the walk's cut to its end."""
     s, e = m.span("name") if "name" in rule.regex.groupindex else m.span()
     if not tokens.ends_at(e) or not tokens.starts_at(s) and tokens.at(s)[1] < s and tokens.at(s)[2] > e:
         raise Drop(f"{text[s:e]!r} ends inside a word (jieba)")
@@ -425,7 +425,8 @@ def _named(rule, text: str, s: int, e: int, tokens, lex: dict, titled: bool) -> 
         if (_cuts(holder[0], lex) or lex["tags"].get(holder[0], "n")[:1] in st["holder_stop_tag_starts"]) \
                 and s - holder[1] <= st["holder_max_body"]:
             raise Drop(f"suffix {suffix!r} inside the word {holder[0]!r} (jieba tag "
-                       f"{lex['tags'].get(holder[0])}: holder_stop_tag_starts and holder_max_body in {SETTINGS_PATH}, or a verb not "
+                       f"{lex['tags'].get(holder[0])}: holder_stop_tag_starts and holder_max_body in "
+                       f"{SETTINGS_PATH}, or a verb not "
                        f"in {LIST_FILES['org_name_verb']})")
     start, cut, why_start, why_cut = walk(text, s, tokens, lex)
     if start >= s:
@@ -438,7 +439,8 @@ def _named(rule, text: str, s: int, e: int, tokens, lex: dict, titled: bool) -> 
     before = tokens.at(s - 1) if s > 0 else None
     if as_verb and (head is None or before is not None and before[2] == s and _ends_with_suffix(before[0], lex)):
         raise Drop(f"{suffix!r} is used as a verb here (组织了…): it is in {LIST_FILES['org_verb_suffix']}, and "
-                   f"no head of {LIST_FILES['org_head']} (世界卫生组织) is before it, or a name is (基金会组织…)")
+                   f"no head of {LIST_FILES['org_head']} (世界卫生组织) is before it, or a name is "
+                   f"(基金会组织…)")
     category_of_suffix = lex["suffix"].get(suffix)
     where = text[start:e]
     if _is_company_suffix(suffix, lex):
@@ -527,7 +529,8 @@ def _after_country(text: str, anchor: int, s: int, e: int, tokens, lex: dict, wh
             name = text[rest:e]
             if s - rest >= st["rare_word_min_body"] and category(name, lex) in st["foreign_strip_categories"] \
                     and not _generic(name, lex) and text[rest:s] not in lex["heads"] \
-                    and not _all_common(text, rest, s, tokens, lex) and not any(name.startswith(c) for c in lex["foreign"]):
+                    and not _all_common(text, rest, s, tokens, lex) \
+                    and not any(name.startswith(c) for c in lex["foreign"]):
                 return rest, f"after the foreign country {w} ({LIST_FILES['org_foreign_place']}, " \
                              f"foreign_strip_categories in {SETTINGS_PATH})"
             break
