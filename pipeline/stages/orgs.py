@@ -431,9 +431,11 @@ def _named(rule, text: str, s: int, e: int, tokens, lex: dict, titled: bool) -> 
     start, cut, why_start, why_cut = walk(text, s, tokens, lex)
     if start >= s:
         raise Drop(f"bare suffix {suffix!r}: nothing name-like before it ({why_start})")
-    first = tokens.at(start)
-    if first[2] == s and _cuts(first[0], lex):
-        raise Drop(f"only the verb {first[0]} before {suffix!r} (a verb not in {LIST_FILES['org_name_verb']})")
+    verb = tokens.at(s - 1)
+    if verb[2] == s and _cuts(verb[0], lex) and (verb[1] == start or _is_company_suffix(suffix, lex)
+                                                  and _ends_with_suffix(tokens.at(verb[1] - 1)[0], lex)):
+        # 促使|银行, 市政府|促使|银行: a verb alone, or after a name before a company suffix (not 某公司|飞行|部)
+        raise Drop(f"the verb {verb[0]} before {suffix!r} (a verb not in {LIST_FILES['org_name_verb']})")
     place = _anchor_in(text, cut, s, lex["index_places"])
     head = _anchor_in(text, cut, s, lex["index_heads"])
     before = tokens.at(s - 1) if s > 0 else None
