@@ -36,7 +36,7 @@ SETTINGS = {"stop_tags": list, "inner_single_tags": list, "verb_tag": str, "hold
             "foreign_strip_categories": list, "listed_word_freq": int, "listed_word_tags": list,
             "not_plain_tags": list, "outlet_categories": list, "outlet_after": str, "outlet_before": str,
             "outlet_window": int, "min_name": int, "cutting_verb_min_len": int, "short_suffix_min_word": int,
-            "titled_min_token": int}
+            "titled_min_token": int, "place_tags": list}
 # Where each list of the lexicon lives (for messages that tell a user where to edit).
 LIST_FILES = {k: f"rules/lists/{k}.txt" for k in (
     "place", "org_head", "org_anchor", "org_gazetteer", "org_generic", "org_name_verb", "org_title",
@@ -437,6 +437,8 @@ def _named(rule, text: str, s: int, e: int, tokens, lex: dict, titled: bool) -> 
         # 促使|银行, 市政府|促使|银行: a verb alone, or after a name before a company suffix (not 某公司|飞行|部)
         raise Drop(f"the verb {verb[0]} before {suffix!r} (a verb not in {LIST_FILES['org_name_verb']})")
     place = _anchor_in(text, cut, s, lex["index_places"])
+    if place is None:
+        place = _tagged_place(text, cut, s, tokens, lex)
     head = _anchor_in(text, cut, s, lex["index_heads"])
     before = tokens.at(s - 1) if s > 0 else None
     if as_verb and (head is None or before is not None and before[2] == s and _ends_with_suffix(before[0], lex)):
@@ -537,6 +539,19 @@ def _after_country(text: str, anchor: int, s: int, e: int, tokens, lex: dict, wh
                              f"foreign_strip_categories in {SETTINGS_PATH})"
             break
     return anchor, why
+
+
+def _tagged_place(text: str, start: int, end: int, tokens, lex: dict) -> int | None:
+    """Start of the first token in text[start:end] that jieba tags as a place (place_tags: 琉璃河 ns),
+    for places lists/place.txt lacks."""
+    st = lex["settings"]
+    pos = start
+    while pos < end:
+        w, ws, we = tokens.at(pos)
+        if ws >= start and we <= end and len(w) >= st["min_name"] and lex["tags"].get(w) in st["place_tags"]:
+            return ws
+        pos = we
+    return None
 
 
 def _anchor_word(text: str, pos: int, end: int, lex: dict) -> str:
