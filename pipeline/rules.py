@@ -1,9 +1,14 @@
-"""Load the tunable rules of `rules/`: fragments, lists, rule files, boilerplate.
+"""Load the tunable rules of `rules/`: settings, lists, the jieba dictionary, fragments,
+rule files, boilerplate.
 
-Everything a user tunes is data. Loading validates all of it and reports
-problems as `RulesError` lines of the form `file:line: [rule id] what is
-wrong`, never a traceback: bad TOML, an unknown fragment, a regex that does
-not compile, a duplicate id, a missing field.
+Everything a user tunes is data. `load_rules` reads it in those steps and
+validates all of it, reporting problems as `RulesError` lines of the form
+`file:line: [rule id] what is wrong`, never a traceback: bad TOML or UTF-8,
+a setting of the wrong type or range, a list line of the wrong width or with
+a value outside its column's vocabulary, an entry repeated with another
+value, an unknown fragment, a regex that does not compile, a rule of the
+wrong kind for its file, a named group no interpretation reads, a duplicate
+id, an unknown or missing field, a file in a place nothing loads.
 """
 from __future__ import annotations
 
@@ -18,20 +23,49 @@ import regex
 from .outputs import KINDS
 from .stages import base_units, orgs
 from .stages.boilerplate import BoilerplateRules
+from .stages.values import GROUPS, REQUIRED_GROUPS
 
 RULE_FILES = {k: f"{k}.toml" for k in KINDS}
+# The files of rules/ that hold no [[rule]] tables. Every other *.toml there holds rules, each of
+# the kind its id starts with (`amount.tenge`) or says (`kind = "amount"`).
+SETTINGS_FILE = "settings.toml"
+OTHER_FILES = ("fragments.toml", "boilerplate.toml", SETTINGS_FILE, orgs.SETTINGS_FILE)
 RULE_FIELDS = {"id", "priority", "pattern", "note", "examples", "negatives", "known_failures", "unit",
                "qualifier", "category", "kind", "trigger", "interpret"}
 # {NAME} in a pattern: a fragment reference (regex's own {m,n} never starts with a capital)
 FRAGMENT_REF = regex.compile(r"\{([A-Z][A-Z0-9_]*)\}")
-# Seconds one rule may spend on one text before it is stopped and reported.
-MATCH_TIMEOUT = 2.0
+# A pattern referring to its own group: (?P=sep), (?(and)...), (?&name), (?P>name), \g<name>
+GROUP_REFERENCE = regex.compile(r"\(\?P=(\w+)\)|\(\?\((\w+)\)|\(\?&(\w+)\)|\(\?P>(\w+)\)|\\g<(\w+)>")
+# Each setting of settings.toml: (its [section], type, lowest, highest value).
+SETTINGS = {"match_timeout": ("extract", float, 0.001, 3600.0), "timeout_chars": ("extract", int, 1000, 10**9),
+            "before_trigger": ("extract", int, 0, 10_000), "after_trigger": ("extract", int, 0, 10_000),
+            "year_pivot": ("values", int, 0, 100)}
+# settings.toml [values]: the words a list column (or a rule field) of that name may hold.
+VOCABULARIES = ("category", "qualifier", "date_qualifier")
+# The header of a list file: `# columns: word category` names its columns.
+COLUMNS_HEADER = regex.compile(r"#\s*columns:(.*)")
+# Characters that are regex syntax: a list entry holding one was likely meant as a pattern (银行|公司).
+REGEX_SYNTAX = regex.compile(r"[\\^$*+?{}\[\]|()]")
+ISO_CODE = regex.compile(r"[A-Z]{3}")
+# jieba's part-of-speech tags: lower-case letters (ns, nt, j)
+DICT_TAG = regex.compile(r"[a-z]+")
+
+
+def _package_rules() -> Path:
+    """The rules shipped with the package: pipeline/default_rules/ once installed (`pip install .`
+    puts rules/ there), else rules/ beside the package (a checkout, an editable install)."""
+    here = Path(__file__).resolve().parent
+    return here / "default_rules" if (here / "default_rules").is_dir() else here.parent / "rules"
+
+
+# The default rules (settings a user's settings.toml lacks are taken from them).
+PACKAGE_RULES = _package_rules()
 
 
 def default_rules_dir() -> Path:
     """`$PIPELINE_RULES`, else the `rules/` folder beside the package."""
     env = os.environ.get("PIPELINE_RULES")
-    return Path(env) if env else Path(__file__).resolve().parent.parent / "rules"
+    return Path(env) if env else PACKAGE_RULES
 
 
 class RulesError(Exception):
@@ -74,7 +108,10 @@ class Rules:
     fragments: dict[str, str]                # expanded fragments
     boilerplate: BoilerplateRules
     digest: str                              # hash of every rules file, for caches
-    org: dict = field(default_factory=dict)  # the org lexicon (lists and org_settings.toml), orgs.build_lexicon
+    columns: dict[str, tuple[str, ...]] = field(default_factory=dict)   # list name -> its `# columns:`
+    settings: dict = field(default_factory=dict)                       # settings.toml, checked
+    warnings: list[str] = field(default_factory=list)                  # what loads but looks wrong
+    org: dict = field(default_factory=dict)  # the org lexicon (lists, org_settings.toml): orgs.build_lexicon
 
     @property
     def segment_words(self) -> tuple[str, ...]:
@@ -107,14 +144,112 @@ def read_text(path: Path, problems: list[str] | None = None) -> str:
         return data.decode("utf-8-sig", errors="replace")
 
 
-def read_list(path: Path, problems: list[str] | None = None) -> list[list[str]]:
-    """Rows of a list file: one entry per line, columns split on whitespace, `#` comments."""
-    rows = []
-    for line in read_text(path, problems).splitlines():
+@dataclass
+class ListFile:
+    """One list of rules/lists/: the columns its header declares, its entries and their lines."""
+    columns: tuple[str, ...]
+    rows: list[list[str]]
+    lines: list[int]
+
+
+def parse_list(text: str) -> ListFile:
+    """A list file's text: `# columns: a b` (before the first entry), then one entry per line,
+    columns split on whitespace, `#` comments."""
+    columns: tuple[str, ...] = ()
+    rows, lines = [], []
+    for n, line in enumerate(text.splitlines(), 1):
+        header = COLUMNS_HEADER.match(line.strip())
+        if header and not columns and not rows:
+            columns = tuple(header.group(1).split())
         line = line.split("#", 1)[0].strip()
         if line:
             rows.append(line.split())
-    return rows
+            lines.append(n)
+    return ListFile(columns, rows, lines)
+
+
+def read_list(path: Path, problems: list[str] | None = None) -> list[list[str]]:
+    """Rows of a list file: one entry per line, columns split on whitespace, `#` comments."""
+    return parse_list(read_text(path, problems)).rows
+
+
+def _iso_code(value: str) -> str:
+    return "" if ISO_CODE.fullmatch(value) else f"currency code {value!r} must be three capital letters (ISO 4217: USD)"
+
+
+def _integer(value: str) -> str:
+    return "" if regex.fullmatch(r"[-+]?[0-9]+", value) else f"{value!r} must be an integer (-1, 0, 1)"
+
+
+# What a column of a given name may hold, beyond the vocabularies of settings.toml [values].
+COLUMN_CHECKS = {"code": _iso_code, "offset": _integer}
+
+
+def value_problem(column: str, value: str, first: bool, vocab: dict[str, tuple[str, ...]]) -> str:
+    """What is wrong with one value of a list column ('' when nothing)."""
+    if column in vocab and value not in vocab[column]:
+        return f"unknown {column} {value!r} (settings.toml [values] {column}: {', '.join(vocab[column])})"
+    if first and REGEX_SYNTAX.search(value):
+        return (f"{value!r}: regex syntax ({REGEX_SYNTAX.search(value).group()}) in a list entry; entries are "
+                f"literal words: write each variant on its own line")
+    check = COLUMN_CHECKS.get(column)
+    return check(value) if check else ""
+
+
+def list_problems(path: Path, lst: ListFile, vocab: dict, warnings: list[str]) -> list[str]:
+    """A list's problems: no `# columns:` header, a line of another width, a bad value, an entry
+    repeated with another value (the same entry repeated is a warning)."""
+    if not lst.columns:
+        return [f"{path}:1: no `# columns: ...` header line saying what each line holds, e.g. "
+                f"`# columns: word category`"]
+    out, first = [], {}
+    for row, n in zip(lst.rows, lst.lines):
+        where = f"{path}:{n}"
+        if len(row) != len(lst.columns):
+            out.append(f"{where}: {' '.join(row)!r}: {len(row)} column(s) ({len(lst.columns)} expected: "
+                       f"{' '.join(lst.columns)}); an entry cannot hold a space")
+            continue
+        out += [f"{where}: {p}" for p in (value_problem(c, v, i == 0, vocab)
+                                         for i, (c, v) in enumerate(zip(lst.columns, row))) if p]
+        if row[0] not in first:
+            first[row[0]] = (n, row)
+        elif first[row[0]][1] == row:
+            warnings.append(f"{where}: {row[0]} repeated (same as line {first[row[0]][0]})")
+        else:
+            n0, row0 = first[row[0]]
+            out.append(f"{where}: duplicate entry {row[0]} with {' '.join(row[1:])} (first at line {n0} with "
+                       f"{' '.join(row0[1:])})")
+    return out
+
+
+def _load_lists(rules_dir: Path, vocab: dict, problems: list[str], warnings: list[str]) -> dict[str, ListFile]:
+    """Every list of rules/lists/, validated; a list file elsewhere under it is refused by name."""
+    lists = {}
+    folder = rules_dir / "lists"
+    for p in sorted(folder.rglob("*.txt")):
+        if p.parent != folder:
+            problems.append(f"{p}: not loaded: lists are the *.txt files directly in rules/lists/ "
+                            f"(move it there, under a name of its own)")
+            continue
+        lists[p.stem] = parse_list(read_text(p, problems))
+        problems += list_problems(p, lists[p.stem], vocab, warnings)
+    units = [r for r in lists.get(base_units.LIST_NAME, ListFile((), [], [])).rows if len(r) == 3]
+    problems += base_units.problems(units, str(folder / f"{base_units.LIST_NAME}.txt"))
+    return lists
+
+
+def _dictionary_problems(path: Path) -> list[str]:
+    """jieba_user.dict: UTF-8, and lines `word [freq] [tag]` (jieba's own format)."""
+    if not path.exists():
+        return []
+    problems: list[str] = []
+    for n, line in enumerate(read_text(path, problems).splitlines(), 1):
+        parts = line.split()
+        if not parts or (len(parts) == 2 and (parts[1].isdigit() or DICT_TAG.fullmatch(parts[1]))) or \
+                len(parts) == 1 or (len(parts) == 3 and parts[1].isdigit() and DICT_TAG.fullmatch(parts[2])):
+            continue
+        problems.append(f"{path}:{n}: {line.strip()!r}: a line is `word [freq] [tag]`, e.g. `兰州新区 5 ns`")
+    return problems[:20]
 
 
 def _alternation(words: list[str]) -> str:
@@ -171,124 +306,292 @@ def expand(pattern: str, fragments: dict[str, str], where: str, problems: list[s
     return FRAGMENT_REF.sub(sub, pattern)
 
 
-def load_rules(rules_dir: Path | None = None, only_files: list[Path] | None = None) -> Rules:
+def load_rules(rules_dir: Path | None = None) -> Rules:
     """Load and validate everything under rules_dir; raise RulesError listing every problem."""
     rules_dir = Path(rules_dir or default_rules_dir())
-    problems: list[str] = []
     if not rules_dir.is_dir():
         raise RulesError([f"{rules_dir}: rules folder not found (set --rules or PIPELINE_RULES)"])
+    problems: list[str] = []
+    warnings: list[str] = []
+    settings = load_settings(rules_dir, problems)
+    vocab = {k: settings[k] for k in VOCABULARIES if k in settings}
+    lists = _load_lists(rules_dir, vocab, problems, warnings)
+    problems += _dictionary_problems(rules_dir / "jieba_user.dict")
+    fragments = _load_fragments(rules_dir / "fragments.toml", lists, problems)
+    seen: dict[str, str] = {}
+    rules = [rule for path, kind in rule_files(rules_dir)
+             for rule in _load_rule_file(path, kind, fragments, vocab, seen, problems)]
+    boiler = _load_boilerplate(rules_dir / "boilerplate.toml", problems)
+    loaded = Rules(rules_dir, rules, {name: lst.rows for name, lst in lists.items()}, fragments, boiler,
+                   _digest(rules_dir), columns={name: lst.columns for name, lst in lists.items()},
+                   settings=settings, warnings=warnings)
+    loaded.org = orgs.build_lexicon(rules_dir, loaded.lists, loaded.segment_words, problems)
+    if problems:
+        raise RulesError(problems)
+    return loaded
+
+
+def _digest(rules_dir: Path) -> str:
+    """A hash of every rules file, for caches."""
     digest = hashlib.sha256()
     for p in sorted(rules_dir.rglob("*")):
         if p.is_file() and p.suffix in (".toml", ".txt", ".dict"):
             digest.update(str(p.relative_to(rules_dir)).encode() + b"\0" + p.read_bytes())
+    return digest.hexdigest()[:16]
 
-    lists = {}
-    for p in sorted((rules_dir / "lists").glob("*.txt")):
-        lists[p.stem] = read_list(p, problems)
-    problems += base_units.problems(lists.get(base_units.LIST_NAME, []),
-                                    str(rules_dir / "lists" / f"{base_units.LIST_NAME}.txt"))
-    fragments: dict[str, str] = {}
-    for name, rows in lists.items():
-        fragments[name.upper()] = _alternation([r[0] for r in rows])
-    frag_path = rules_dir / "fragments.toml"
-    raw_frags: dict[str, str] = {}
-    if frag_path.exists():
-        data, text = _toml(frag_path, problems)
-        for name, pat in (data.get("fragment") or {}).items():
-            if not isinstance(pat, str):
-                problems.append(f"{frag_path}:{_line_of(text, name + ' =')}: fragment {name} must be a string")
-                continue
-            raw_frags[name] = pat
-    fragments.update(raw_frags)
+
+def _key_line(text: str, key: str) -> int:
+    """1-based line where `key =` is set (1 if not found)."""
+    m = regex.search(rf"^[ \t]*{regex.escape(key)}[ \t]*=", text, regex.M)
+    return text.count("\n", 0, m.start()) + 1 if m else 1
+
+
+def setting_problem(key: str, value) -> str:
+    """What is wrong with the value of a setting of SETTINGS ('' when nothing)."""
+    _, typ, low, high = SETTINGS[key]
+    if isinstance(value, bool) or not isinstance(value, (int, float) if typ is float else int):
+        return f"{key} = {value!r}: must be {'a number' if typ is float else 'an integer'}"
+    if not low <= value <= high:
+        return f"{key} = {value!r}: must be between {low} and {high}"
+    return ""
+
+
+def _settings_file(path: Path, problems: list[str]) -> dict:
+    """The settings of one settings.toml, each checked; a bad or unknown one is a problem at its line."""
+    data, text = _toml(path, problems)
+    out = {}
+    for section, table in data.items():
+        for key, value in (table.items() if isinstance(table, dict) else [(section, table)]):
+            where = f"{path}:{_key_line(text, key)}"
+            if section == "values" and key in VOCABULARIES:   # lists of words
+                if not isinstance(value, list) or not value or not all(isinstance(v, str) and v for v in value):
+                    problems.append(f"{where}: {key} must be a list of words, e.g. {key} = [\"a\", \"b\"]")
+                    continue
+                out[key] = tuple(value)
+            elif key in SETTINGS and SETTINGS[key][0] == section:
+                problem = setting_problem(key, value)
+                if problem:
+                    problems.append(f"{where}: {problem}")
+                    continue
+                out[key] = value
+            else:
+                known = ", ".join(f"[{s}] {k}" for k, (s, *_) in SETTINGS.items())
+                problems.append(f"{where}: unknown setting {key!r} in [{section}] (known: {known}; "
+                                f"[values] {', '.join(VOCABULARIES)})")
+    return out
+
+
+def load_settings(rules_dir: Path, problems: list[str]) -> dict:
+    """settings.toml of rules_dir over the package's own (a setting it lacks keeps the default)."""
+    settings: dict = {}
+    for path in dict.fromkeys(p.resolve() for p in (PACKAGE_RULES / SETTINGS_FILE, rules_dir / SETTINGS_FILE)):
+        if path.exists():
+            settings.update(_settings_file(path, problems))
+    missing = [k for k in (*SETTINGS, *VOCABULARIES) if k not in settings]
+    if missing and not problems:
+        problems.append(f"{rules_dir / SETTINGS_FILE}: missing setting(s) {', '.join(missing)}")
+    return settings
+
+
+def _load_fragments(path: Path, lists: dict[str, ListFile], problems: list[str]) -> dict[str, str]:
+    """{NAME} -> regex: each list as an alternation of its first column, then fragments.toml, expanded."""
+    fragments = {name.upper(): _alternation([r[0] for r in lst.rows]) for name, lst in lists.items()}
+    if not path.exists():
+        return fragments
+    data, text = _toml(path, problems)
+    raw: dict[str, str] = {}
+    for name, pat in (data.get("fragment") or {}).items():
+        if not isinstance(pat, str):
+            problems.append(f"{path}:{_line_of(text, name + ' =')}: fragment {name} must be a string")
+            continue
+        raw[name] = pat
+    fragments.update(raw)
     expanded = {}
-    for name, pat in raw_frags.items():
-        where = f"{frag_path}:{_line_of(text, name + ' =')}: fragment {name}"
+    for name, pat in raw.items():
+        where = f"{path}:{_line_of(text, name + ' =')}: fragment {name}"
         expanded[name] = expand(pat, fragments, where, problems)
         try:
             regex.compile(expanded[name])
         except regex.error as e:
             problems.append(f"{where}: regex does not compile: {e}")
     fragments.update(expanded)
+    return fragments
 
-    rules: list[Rule] = []
-    seen: dict[str, str] = {}
-    for kind in KINDS:
-        path = rules_dir / RULE_FILES[kind]
-        if not path.exists():
+
+def rule_files(rules_dir: Path) -> list[tuple[Path, str | None]]:
+    """Every rules file with the kind it holds: the kind files in KINDS order, then any other
+    *.toml of the folder (kind None: each rule says its kind, by its id's prefix or `kind =`)."""
+    out = [(rules_dir / RULE_FILES[k], k) for k in KINDS if (rules_dir / RULE_FILES[k]).exists()]
+    known = {*RULE_FILES.values(), *OTHER_FILES}
+    return out + [(p, None) for p in sorted(rules_dir.glob("*.toml")) if p.name not in known]
+
+
+def _load_rule_file(path: Path, kind: str | None, fragments: dict[str, str], vocab: dict,
+                    seen: dict[str, str], problems: list[str]) -> list[Rule]:
+    """The [[rule]] tables of one file, each validated (seen: id -> where, across files)."""
+    data, text = _toml(path, problems)
+    entries = data.get("rule", []) or []
+    if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+        problems.append(f"{path}:{_line_of(text, 'rule')}: rules must be [[rule]] tables")
+        return []
+    lines = _rule_lines(text, len(entries))
+    out = []
+    for i, entry in enumerate(entries):
+        rid = entry.get("id")
+        line = lines[i] if lines else (_line_of(text, f'id = "{rid}"') if rid else 1)
+        if not rid:
+            problems.append(f"{path}:{line}: rule #{i + 1} has no id")
             continue
-        data, text = _toml(path, problems)
-        entries = data.get("rule", []) or []
+        rule = _rule(entry, rid, kind, path, line, fragments, vocab, seen, problems)
+        if rule is not None:
+            out.append(rule)
+    return out
+
+
+def _rule_kind(entry: dict, rid: str, file_kind: str | None, path: Path, where: str) -> tuple[str | None, str]:
+    """(the rule's kind, '') or (None, the problem): the file's kind, checked against the id's prefix
+    and `kind =`; in another file, `kind =` or the id's prefix."""
+    prefix = rid.split(".", 1)[0] if "." in rid else ""
+    declared = entry.get("kind")
+    if declared is not None and declared not in KINDS:
+        return None, f"unknown kind {declared!r} (kinds: {', '.join(KINDS)})"
+    if file_kind is not None and declared not in (None, file_kind):
+        return None, f"kind {declared!r} in {path.name}"
+    if file_kind is not None and prefix in KINDS and prefix != file_kind:
+        return None, (f"a rule id of kind {prefix} in {path.name}, which holds {file_kind} rules: move it to "
+                      f"{RULE_FILES[prefix]}, or name it {file_kind}.…")
+    kind = file_kind or declared or (prefix if prefix in KINDS else None)
+    if kind is None:
+        return None, (f"of no kind: a rule of {path.name} has an id starting with its kind "
+                      f"({', '.join(k + '.' for k in KINDS)}) or says it, e.g. kind = \"amount\"")
+    if prefix in KINDS and prefix != kind:
+        return None, f"id of kind {prefix} but kind = {declared!r}"
+    return kind, ""
+
+
+def _field_problems(entry: dict, vocab: dict) -> list[str]:
+    """Problems with a rule's fields: unknown names, wrong types, a category or qualifier not in settings.toml."""
+    out = []
+    unknown = set(entry) - RULE_FIELDS
+    if unknown:
+        out.append(f"unknown field(s) {sorted(unknown)}")
+    for key in ("examples", "negatives", "known_failures"):
+        if not isinstance(entry.get(key, []), list):
+            out.append(f"{key} must be an array, e.g. {key} = [ ... ]")
+            entry[key] = []
+    if not isinstance(entry.get("priority", 0), int):
+        out.append("priority must be an integer")
+        entry["priority"] = 0
+    for key in ("category", "qualifier"):
+        value = entry.get(key, "")
+        if value and key in vocab and value not in vocab[key]:
+            out.append(f"unknown {key} {value!r} (settings.toml [values] {key}: {', '.join(vocab[key])})")
+    return out
+
+
+def group_problem(compiled, full: str, kind: str) -> str:
+    """What is wrong with a rule's named groups ('' when nothing): a group its kind's interpretation
+    does not read and the pattern does not refer to (a misspelt name), a group the kind needs."""
+    groups = set(compiled.groupindex)
+    referred = {g for m in GROUP_REFERENCE.finditer(full) for g in m.groups() if g}
+    read = GROUPS.get(kind, frozenset())
+    parts = []
+    unknown = sorted(groups - read - referred)
+    if unknown:
+        parts.append(f"group(s) {', '.join(unknown)} read by nothing (a misspelt name? {kind} rules' groups: "
+                     f"{', '.join(sorted(read))})")
+    missing = [g for g in REQUIRED_GROUPS.get(kind, ()) if g not in groups]
+    if missing:
+        parts.append(f"no group {', '.join(missing)}: every {kind} match needs it, e.g. (?P<num>{{NUM}})")
+    return "; ".join(parts)
+
+
+def _compile(pat, what: str, fragments: dict[str, str], where: str, problems: list[str]):
+    """A rule's pattern or trigger, fragments expanded and compiled; None (a problem) when it cannot be."""
+    try:
+        if not isinstance(pat, str) or not pat:
+            raise regex.error("must be a non-empty string")
+        return regex.compile(expand(pat, fragments, where, problems))
+    except regex.error as e:
+        problems.append(f"{where} {what} does not compile: {e}")
+        return None
+
+
+def _rule(entry: dict, rid: str, file_kind: str | None, path: Path, line: int, fragments: dict[str, str],
+          vocab: dict, seen: dict[str, str], problems: list[str]) -> Rule | None:
+    """One [[rule]] table as a Rule, or None when it cannot be one (its problems added)."""
+    where = f"{path}:{line}"
+    tag = f"{where}: [{rid}]"
+    problems += [f"{tag} {p}" for p in _field_problems(entry, vocab)]
+    if rid in seen:
+        problems.append(f"{tag} duplicate id (first at {seen[rid]})")
+        return None
+    seen[rid] = where
+    kind, problem = _rule_kind(entry, rid, file_kind, path, where)
+    if kind is None:
+        problems.append(f"{tag} {problem}")
+        return None
+    if not isinstance(entry.get("pattern"), str) or not entry["pattern"]:
+        problems.append(f"{tag} missing field 'pattern'")
+        return None
+    before = len(problems)
+    compiled = _compile(entry["pattern"], "regex", fragments, tag, problems)
+    if compiled is None:
+        return None
+    problem = group_problem(compiled, compiled.pattern, kind) if len(problems) == before else ""
+    if problem:
+        problems.append(f"{tag} {problem}")
+    trigger = _compile(entry["trigger"], "trigger", fragments, tag, problems) \
+        if "trigger" in entry else None
+    how = entry.get("interpret", "")
+    if kind == "org" and how not in orgs.INTERPRETERS:
+        problems.append(f"{tag} interpret must be one of {', '.join(orgs.INTERPRETERS)} (got {how!r})")
+    elif kind != "org" and how:
+        problems.append(f"{tag} interpret is for org rules only")
+    return Rule(id=rid, kind=kind, pattern=entry["pattern"], regex=compiled, priority=entry.get("priority", 0),
+                file=str(path), line=line, note=entry.get("note", ""), unit=entry.get("unit", ""),
+                qualifier=entry.get("qualifier", ""), category=entry.get("category", ""),
+                examples=list(entry.get("examples", [])), negatives=list(entry.get("negatives", [])),
+                known_failures=list(entry.get("known_failures", [])), trigger=trigger, interpret=how)
+
+
+# boilerplate.toml: its tables and the fields of each (a misspelt one would be silently ignored).
+BOILERPLATE_FIELDS = {"tail": {"id", "note", "pattern", "cuts_rest", "source_pattern"},
+                      "dateline": {"id", "note", "pattern"}}
+BOILERPLATE_KEYS = {"tail_lines", *BOILERPLATE_FIELDS}
+
+
+def boilerplate_problems(data: dict, text: str, path: Path) -> list[str]:
+    """What is wrong with boilerplate.toml's shape: an unknown table or field, a missing id or
+    pattern, a tail_lines that is not a small integer."""
+    out = [f"{path}:{_key_line(text, k)}: unknown key {k!r} (known: {', '.join(sorted(BOILERPLATE_KEYS))})"
+           for k in data if k not in BOILERPLATE_KEYS]
+    lines = data.get("tail_lines", 8)
+    if isinstance(lines, bool) or not isinstance(lines, int) or not 0 <= lines <= 1000:
+        out.append(f"{path}:{_key_line(text, 'tail_lines')}: tail_lines = {lines!r}: must be an integer, 0 to 1000")
+    for section, fields in BOILERPLATE_FIELDS.items():
+        entries = data.get(section, [])
         if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
-            problems.append(f"{path}:{_line_of(text, 'rule')}: rules must be [[rule]] tables")
+            out.append(f"{path}:{_line_of(text, section)}: {section} must be [[{section}]] tables")
             continue
-        lines = _rule_lines(text, len(entries))
-        for i, entry in enumerate(entries):
-            rid = entry.get("id")
-            line = lines[i] if lines else (_line_of(text, f'id = "{rid}"') if rid else 1)
-            where = f"{path}:{line}"
-            if not rid:
-                problems.append(f"{where}: rule #{i + 1} has no id")
-                continue
-            unknown = set(entry) - RULE_FIELDS
+        for e in entries:
+            where = f"{path}:{_line_of(text, str(e.get('id') or section))}: [{e.get('id', '')}] {section}"
+            unknown = sorted(set(e) - fields)
             if unknown:
-                problems.append(f"{where}: [{rid}] unknown field(s) {sorted(unknown)}")
-            if rid in seen:
-                problems.append(f"{where}: [{rid}] duplicate id (first at {seen[rid]})")
-                continue
-            seen[rid] = where
-            if entry.get("kind", kind) != kind:
-                problems.append(f"{where}: [{rid}] kind {entry.get('kind')!r} in {path.name}")
-            pat = entry.get("pattern")
-            if not isinstance(pat, str) or not pat:
-                problems.append(f"{where}: [{rid}] missing field 'pattern'")
-                continue
-            for key in ("examples", "negatives", "known_failures"):
-                if not isinstance(entry.get(key, []), list):
-                    problems.append(f"{where}: [{rid}] {key} must be an array, e.g. {key} = [ ... ]")
-                    entry[key] = []
-            pr = entry.get("priority", 0)
-            if not isinstance(pr, int):
-                problems.append(f"{where}: [{rid}] priority must be an integer")
-                pr = 0
-            full = expand(pat, fragments, f"{where}: [{rid}]", problems)
-            try:
-                compiled = regex.compile(full)
-            except regex.error as e:
-                problems.append(f"{where}: [{rid}] regex does not compile: {e}")
-                continue
-            how = entry.get("interpret", "")
-            if kind == "org" and how not in orgs.INTERPRETERS:
-                problems.append(f"{where}: [{rid}] interpret must be one of {', '.join(orgs.INTERPRETERS)} "
-                                f"(got {how!r})")
-            elif kind != "org" and how:
-                problems.append(f"{where}: [{rid}] interpret is for org rules only")
-            trigger = None
-            if "trigger" in entry:
-                trig = entry["trigger"]
-                try:
-                    if not isinstance(trig, str) or not trig:
-                        raise regex.error("must be a non-empty string")
-                    trigger = regex.compile(expand(trig, fragments, f"{where}: [{rid}] trigger", problems))
-                except regex.error as e:
-                    problems.append(f"{where}: [{rid}] trigger does not compile: {e}")
-            rules.append(Rule(id=rid, kind=kind, pattern=pat, regex=compiled, priority=pr, file=str(path),
-                              line=line, note=entry.get("note", ""), unit=entry.get("unit", ""),
-                              qualifier=entry.get("qualifier", ""), category=entry.get("category", ""),
-                              examples=list(entry.get("examples", [])), negatives=list(entry.get("negatives", [])),
-                              known_failures=list(entry.get("known_failures", [])), trigger=trigger,
-                              interpret=how))
-    boiler = _load_boilerplate(rules_dir / "boilerplate.toml", problems)
-    loaded = Rules(rules_dir, rules, lists, fragments, boiler, digest.hexdigest()[:16])
-    loaded.org = orgs.build_lexicon(rules_dir, lists, loaded.segment_words, problems)
-    if problems:
-        raise RulesError(problems)
-    return loaded
+                out.append(f"{where}: unknown field(s) {unknown} (known: {', '.join(sorted(fields))})")
+            if not e.get("id") or not isinstance(e.get("pattern"), str):
+                out.append(f"{where}: needs an id and a pattern")
+    return out
 
 
 def _load_boilerplate(path: Path, problems: list[str]) -> BoilerplateRules:
     if not path.exists():
         return BoilerplateRules(8, [], [])
     data, text = _toml(path, problems)
+    shape = boilerplate_problems(data, text, path)
+    if shape:
+        problems += shape
+        return BoilerplateRules(8, [], [])
 
     def comp(entry, key, section):
         pat = entry.get(key)

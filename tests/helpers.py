@@ -7,7 +7,7 @@ from pathlib import Path
 from pipeline.rules import load_rules
 
 ROOT = Path(__file__).resolve().parent.parent
-CORPUS = ROOT / "corpus"
+CORPUS = ROOT / "tests" / "data" / "corpus"          # the golden files' articles (never the user's corpus/)
 GOLDEN = ROOT / "tests" / "golden"
 
 

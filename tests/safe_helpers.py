@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-CORPUS = ROOT / "corpus"
+CORPUS = ROOT / "tests" / "data" / "corpus"          # the golden files' articles (never the user's corpus/)
 QUIET = ["--quiet", "--no-report", "--jobs", "1"]
 # What a normal user gets when root runs a command (root ignores file permissions otherwise).
 DROP_ROOT = ["setpriv", "--inh-caps=-dac_override,-dac_read_search",

@@ -33,7 +33,7 @@ from pipeline.outputs import atomic_write, is_temp_file, sweep_temp_files
 from pipeline.run.lock import LOCK_NAME
 
 ROOT = Path(__file__).resolve().parent.parent
-CORPUS = ROOT / "corpus"
+CORPUS = ROOT / "tests" / "data" / "corpus"          # the golden files' articles (never the user's corpus/)
 COLUMNS = {"extractions.csv": EXTRACTION_COLUMNS, "articles.csv": ARTICLE_COLUMNS}
 RUN = ["--jobs", "1", "--no-report", "--quiet"]
 

@@ -16,11 +16,8 @@ from pipeline.stages.convert import loaded_opencc_is_reimplementation, t2s, t2s_
 
 
 def _raw_dir() -> Path:
-    """The dev corpus: shared/ lies beside the work tree (also in CI's fresh clone)."""
-    for d in (ROOT.parent / "shared" / "corpus-dev" / "raw", Path("/work/shared/corpus-dev/raw")):
-        if d.is_dir():
-            return d
-    pytest.fail("shared/corpus-dev/raw not found")
+    """The dev corpus: tests/data/corpus, a copy of ../shared/corpus-dev/raw (tests/test_vendored.py)."""
+    return ROOT / "tests" / "data" / "corpus"
 
 
 def _read_raw(path: Path) -> str:

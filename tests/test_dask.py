@@ -21,7 +21,7 @@ from pipeline.run import discover, run
 from test_parallel import make_corpus, tree
 
 
-CORPUS_FILE = __import__("pathlib").Path(__file__).resolve().parent.parent / "corpus" / "dev01.txt"
+CORPUS_FILE = __import__("pathlib").Path(__file__).resolve().parent.parent / "tests" / "data" / "corpus" / "dev01.txt"
 
 
 @pytest.fixture(scope="module")

@@ -25,7 +25,7 @@ from pipeline.stages.read import decode, read_file
 from pipeline.rules import load_rules
 
 ROOT = Path(__file__).resolve().parent.parent
-CORPUS = sorted((ROOT / "corpus").glob("*.txt"))
+CORPUS = sorted((ROOT / "tests" / "data" / "corpus").glob("*.txt"))
 # Every column but the raw offsets (and the article id).
 SAME = ("kind", "text", "value", "value_max", "unit", "qualifier", "category", "start", "end", "sentence", "rule")
 

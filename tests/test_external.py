@@ -1,9 +1,10 @@
 """External suites: peer-project test cases (Microsoft Recognizers-Text, JioNLP)
 mapped to our contract, run in-process and scored exactly like their scorer.
 
-The suites live outside the repository, in `shared/external/` beside it
-(`<repo>/../shared/external/`); `$EXTERNAL_DIR` points elsewhere. Where the
-folder (or one of its files) is absent, the tests skip and say so.
+The suites are copied from `../shared/external/` into `tests/data/external/`
+(tests/test_vendored.py checks the copies are current where ../shared is
+present); `$EXTERNAL_DIR` points elsewhere. Where that folder (or one of its
+files) is absent, the tests skip and say so.
 
 Each case becomes one article, `"标题\\n" + text` (the first line is a
 title), processed by `pipeline.article.process_text`. A case passes when the
@@ -31,7 +32,7 @@ import pytest
 from pipeline.article import process_text
 from tests.helpers import rules
 
-EXTERNAL = Path(os.environ.get("EXTERNAL_DIR") or Path(__file__).resolve().parents[2] / "shared" / "external")
+EXTERNAL = Path(os.environ.get("EXTERNAL_DIR") or Path(__file__).resolve().parent / "data" / "external")
 SCORER = EXTERNAL / "score_external.py"
 FILES = ("amount", "percent", "date")
 MIN_PASS = 0.95
@@ -41,8 +42,8 @@ TITLE = "标题"
 
 def _skip_unless(path: Path) -> None:
     if not path.exists():
-        pytest.skip(f"external suites not found: {path} is absent (they live in shared/external/ beside the "
-                    f"repository; set EXTERNAL_DIR to their folder)")
+        pytest.skip(f"external suites not found: {path} is absent (copies of ../shared/external/ in "
+                    f"tests/data/external; EXTERNAL_DIR points elsewhere)")
 
 
 @pytest.fixture(scope="module")

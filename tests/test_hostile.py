@@ -31,7 +31,7 @@ from pipeline.outputs import FORMULA_START, PLAIN_VALUE, unneutralise
 
 ROOT = Path(__file__).resolve().parent.parent
 HOSTILE = ROOT / "tests" / "hostile"
-CORPUS = ROOT / "corpus"
+CORPUS = ROOT / "tests" / "data" / "corpus"          # the golden files' articles (never the user's corpus/)
 SLOW = bool(os.environ.get("PIPELINE_SLOW_TESTS"))
 
 

@@ -29,7 +29,7 @@ from pipeline.run.runner import Stats, ordered_results, run
 from pipeline.outputs import csv_bytes
 
 ROOT = Path(__file__).resolve().parent.parent
-CORPUS = ROOT / "corpus"
+CORPUS = ROOT / "tests" / "data" / "corpus"          # the golden files' articles (never the user's corpus/)
 
 
 # --- a small corpus: corpus/ + generated articles + awkward files -----------------------

@@ -1,12 +1,10 @@
-"""A broken rules folder is refused with `file:line: [rule id] problem` and exit 1, never a traceback;
+"""A broken rules folder is refused with `file:line: [rule id] problem` and exit 2, never a traceback;
 a rule that backtracks catastrophically is stopped, named, and does not cost the other rules' rows."""
 import shutil
 from pathlib import Path
 
 import pytest
 
-import pipeline.stages.extract
-import pipeline.rules
 from pipeline.commands import cli
 from pipeline.article import process_text
 from pipeline.rules import RulesError, load_rules
@@ -50,7 +48,7 @@ def test_bad_pattern_names_file_line_and_id(rules_dir, capsys, name, pattern, me
     """A regex that does not compile or names an unknown fragment: file, id line, rule id."""
     line = append(rules_dir / "amount.toml", BAD_RULE.format(pattern=pattern)) + 1   # the id line
     code, out = check_rules(rules_dir, capsys)
-    assert code == 1
+    assert code == 2
     assert f"{rules_dir / 'amount.toml'}:{line}: [amount.broken]" in out
     assert message in out
     assert "Traceback" not in out
@@ -61,7 +59,7 @@ def test_bad_toml_names_file_and_line(rules_dir, capsys):
     path = rules_dir / "count.toml"
     line = append(path, '[[rule]]\nid = "count.broken"\npriority = = 3\n') + 2
     code, out = check_rules(rules_dir, capsys)
-    assert code == 1
+    assert code == 2
     assert f"{path}:{line}: bad TOML" in out
     assert "Traceback" not in out
 
@@ -72,7 +70,7 @@ def test_duplicate_id_names_the_duplicate_and_the_first(rules_dir, capsys):
     first = load_rules(RULES).by_id("amount.number").line
     line = append(path, '[[rule]]\nid = "amount.number"\npattern = \'x\'\n') + 1
     code, out = check_rules(rules_dir, capsys)
-    assert code == 1
+    assert code == 2
     assert f"{path}:{line}: [amount.number] duplicate id (first at {path}:{first})" in out
 
 
@@ -81,7 +79,7 @@ def test_missing_pattern(rules_dir, capsys):
     path = rules_dir / "percent.toml"
     line = append(path, '[[rule]]\nid = "percent.nopattern"\nnote = "forgot it"\n') + 1
     code, out = check_rules(rules_dir, capsys)
-    assert code == 1
+    assert code == 2
     assert f"{path}:{line}: [percent.nopattern] missing field 'pattern'" in out
 
 
@@ -101,7 +99,7 @@ def test_other_problems(rules_dir, capsys, name, file, edit, message):
     else:
         append(path, edit)
     code, out = check_rules(rules_dir, capsys)
-    assert code == 1
+    assert code == 2
     assert str(path) + ":" in out and message in out
     assert "Traceback" not in out
 
@@ -113,7 +111,7 @@ def test_file_not_utf8(rules_dir, capsys, file):
     data = path.read_bytes()
     path.write_bytes(data + b"\n\xff\xfe bad\n")
     code, out = check_rules(rules_dir, capsys)
-    assert code == 1
+    assert code == 2
     line = data.count(b"\n") + 2
     assert f"{path}:{line}: not UTF-8" in out
 
@@ -137,7 +135,7 @@ def test_catastrophic_rule_is_stopped_and_named(rules_dir, monkeypatch, pattern,
     append(rules_dir / "count.toml", f"[[rule]]\nid = \"count.slow\"\npriority = 1\npattern = '{pattern}'\n"
                                      f"examples = [{{ text = \"aa\", match = \"aa\" }}]\n")
     rules = load_rules(rules_dir)
-    monkeypatch.setattr(pipeline.rules, "MATCH_TIMEOUT", 0.2)     # read at match time
+    monkeypatch.setitem(rules.settings, "match_timeout", 0.2)     # read at match time
     res = process_text("slow", f"标题\n项目总投资8573.9万元,增长27.3%。\n{text}\n", rules)
     assert res.status == "ok"
     assert any("count.slow" in w and "stopped" in w for w in res.warnings), res.warnings
@@ -150,7 +148,7 @@ def test_catastrophic_trigger_is_stopped_and_its_rule_scans_all(rules_dir, monke
                                      "trigger = '(?:a|aa)+$'\npattern = '(?P<num>7)(?P<unit>只)(?=zz)'\n"
                                      "examples = [{ text = \"7只zz\", match = \"7只\" }]\n")
     rules = load_rules(rules_dir)
-    monkeypatch.setattr(pipeline.rules, "MATCH_TIMEOUT", 0.2)
+    monkeypatch.setitem(rules.settings, "match_timeout", 0.2)
     res = process_text("slow", f"标题\n项目总投资8573.9万元。\n{'a' * 55}b 7只zz\n", rules)
     assert res.status == "ok"
     assert any("count.slow_trigger" in w and "whole text" in w for w in res.warnings), res.warnings

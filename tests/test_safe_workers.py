@@ -16,11 +16,9 @@ from pathlib import Path
 
 import pytest
 
-import pipeline.rules
 from pipeline.article import process_text
 from pipeline.run import engines
 from pipeline.rules import load_rules
-from pipeline.stages import extract
 from pipeline.stages.read import read_file
 from safe_helpers import CORPUS, QUIET, ROOT, cli, copy_corpus, one_line_error, outputs
 
@@ -138,7 +136,7 @@ def test_a_changed_dependency_is_one_message_naming_it(tmp_path, monkeypatch):
 # --- A5: a long text is not a backtracking rule -------------------------------------------------
 
 def test_the_time_limit_grows_with_the_text(rules, monkeypatch):
-    """org.named (no trigger) scans the whole text: on a long one that takes longer than MATCH_TIMEOUT,
+    """org.named (no trigger) scans the whole text: on a long one that takes longer than match_timeout,
     and must not be stopped for it; a limit per million characters scanned keeps its rows."""
     text = "".join(read_file(p).text for p in sorted(CORPUS.glob("dev0[1-4].txt"))) * 20     # 170,000 characters
     rule = next(r for r in rules.rules if r.id == "org.named")
@@ -147,18 +145,18 @@ def test_the_time_limit_grows_with_the_text(rules, monkeypatch):
     scan = time.process_time() - t0
     expected = process_text("big", text, rules)
     assert not any("stopped" in w for w in expected.warnings)
-    monkeypatch.setattr(pipeline.rules, "MATCH_TIMEOUT", scan / 5)          # a plain scan takes 5 times that
-    monkeypatch.setattr(extract, "TIMEOUT_CHARS", len(text) / 50, raising=False)   # the text gets 10 scans' time
+    monkeypatch.setitem(rules.settings, "match_timeout", scan / 5)          # a plain scan takes 5 times that
+    monkeypatch.setitem(rules.settings, "timeout_chars", len(text) // 50)   # the text gets 10 scans' time
     got = process_text("big", text, rules)
     assert not any("stopped" in w for w in got.warnings), got.warnings
     assert got.rows == expected.rows
 
 
 def test_a_stopped_rule_is_not_blamed_on_backtracking_by_default(rules, monkeypatch, tmp_path):
-    monkeypatch.setattr(pipeline.rules, "MATCH_TIMEOUT", 1e-9)
+    monkeypatch.setitem(rules.settings, "match_timeout", 1e-9)
     got = process_text("x", "标题\n" + "兰州新区管委会投资1亿元。" * 200 + "\n", rules)
     stopped = [w for w in got.warnings if "stopped" in w]
-    assert stopped and all("per million characters" in w and "catastrophic" not in w for w in stopped)
+    assert stopped and all("characters scanned" in w and "catastrophic" not in w for w in stopped)
 
 
 # --- hidden state: the per-user cache folder -----------------------------------------------------

@@ -12,7 +12,7 @@ from pipeline.article import process_text
 from pipeline.stages.read import read_file
 from tests.helpers import corpus_articles, rules
 
-EXTERNAL = Path(os.environ.get("EXTERNAL_DIR") or Path(__file__).resolve().parents[2] / "shared" / "external")
+EXTERNAL = Path(os.environ.get("EXTERNAL_DIR") or Path(__file__).resolve().parent / "data" / "external")
 
 
 def without_triggers():

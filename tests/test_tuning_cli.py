@@ -120,7 +120,7 @@ known_failures = [{ text = "折合80万坚戈", match = "80万坚戈", value = "
 
 [[rule]]
 id = "amount.lonely"
-pattern = 'XYZ元'
+pattern = '(?P<num>[0-9]+)XYZ元'
 ''', encoding="utf-8")
     line = old.count("\n") + 2
     code, out = call(capsys, "--rules", rules_dir, "check-rules", "--rule", "amount.tenge", "--rule", "amount.lonely")

@@ -255,31 +255,36 @@ def format_report(report: Report) -> str:
     return "\n".join(out)
 
 
-def select(rules: Rules, files: list[str], ids: list[str]) -> tuple[set[str] | None, list[str]]:
-    """Rule ids of the named files and ids (None = all), and problems with names that match nothing."""
+def select(rules: Rules, files: list[str], ids: list[str]) -> tuple[set[str] | None, list[str], list[str]]:
+    """Rule ids of the named files and ids (None = all), and the names that match nothing:
+    (ids, files not found or holding no rules, unknown ids)."""
     if not files and not ids:
-        return None, []
-    problems, chosen = [], set()
+        return None, [], []
+    bad_files, bad_ids, chosen = [], [], set()
     for f in files:
         p = Path(f)
         hit = {r.id for r in rules.rules if Path(r.file).resolve() == p.resolve() or
                (not p.exists() and Path(r.file).name == p.name)}
         if not hit:
-            problems.append(f"{f}: no rules of {rules.dir} come from this file")
+            bad_files.append(f"{f}: file not found" if not p.exists() else
+                             f"{f}: no rules of {rules.dir} come from this file (the rules loaded are the "
+                             f"*.toml files of that folder; use --rules DIR for another folder)")
         chosen |= hit
     known = {r.id for r in rules.rules}
     for i in ids:
         if i not in known:
             near = sorted(k for k in known if k.split(".")[0] == i.split(".")[0])
-            problems.append(f"--rule {i}: no such rule" + (f" (same kind: {', '.join(near)})" if near else ""))
+            bad_ids.append(f"--rule {i}: no such rule" + (f" (same kind: {', '.join(near)})" if near else ""))
         chosen.add(i)
-    return chosen & known, problems
+    return chosen & known, bad_files, bad_ids
 
 
 def check_command(rules: Rules, files: list[str], ids: list[str]) -> tuple[str, int]:
-    """check-rules: the report text and the exit code (1 on any failure or unknown name)."""
-    chosen, problems = select(rules, files, ids)
-    if problems:
-        return "\n".join(f"error: {p}" for p in problems), 1
+    """check-rules: the report text and the exit code (1 on any failure or unknown rule id, 2 when a
+    file named is not found or holds no rules). The loading warnings come first."""
+    chosen, bad_files, bad_ids = select(rules, files, ids)
+    if bad_files or bad_ids:
+        return "\n".join(f"error: {p}" for p in bad_files + bad_ids), 2 if bad_files else 1
     report = check(rules, chosen)
-    return format_report(report), 0 if report.ok else 1
+    warnings = [f"warning: {w}" for w in rules.warnings]
+    return "\n".join([*warnings, format_report(report)]), 0 if report.ok else 1

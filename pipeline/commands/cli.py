@@ -96,7 +96,10 @@ def report_step(out: Path, gold: Path | None, rules, unchanged: bool = False) ->
 
 
 def cmd_eval(args) -> int:
-    """Run the corpus and score it against the golden files.
+    """Run the corpus (or the INPUTs) and score its articles against their golden files.
+
+    Only the articles given are scored (those without a golden file are
+    listed as not scored); golden files of other articles are left out.
 
     Precision, recall and F1 per kind (numbers matched on kind, value,
     value_max and unit; dates on value and value_max; orgs on text; as
@@ -105,12 +108,13 @@ def cmd_eval(args) -> int:
     examples:
       python -m pipeline eval
       python -m pipeline eval --gold tests/golden --limit 20
+      python -m pipeline eval corpus/dev01.txt corpus/dev02.txt
     """
     import tempfile
 
     from ..outputs import read_csv
     from ..run import run
-    from .evaluate import load_golden, report, score, table
+    from .evaluate import load_golden, report, score, scored_articles, table
     rules = _rules(args)
     inputs = _inputs(args)
     gold_dir = Path(args.gold)
@@ -120,10 +124,20 @@ def cmd_eval(args) -> int:
         return 2
     with tempfile.TemporaryDirectory() as tmp:
         run(inputs, Path(tmp), rules, n_jobs=args.jobs, progress=False)
+        given = [r["article"] for r in read_csv(Path(tmp) / "articles.csv")]
         predicted: dict[str, list[dict]] = {}
         for r in read_csv(Path(tmp) / "extractions.csv"):
             predicted.setdefault(r["article"], []).append(r)
-    s = score(golden, predicted)
+    scored, unscored = scored_articles(given, golden)
+    if not scored:
+        print(f"error: none of the {len(given)} article(s) given has a golden file in {gold_dir} "
+              f"(a golden file is <article id>.csv: {', '.join(given[:3])}...)", file=sys.stderr)
+        return 2
+    if unscored:
+        print(f"not scored, no golden file in {gold_dir}: {', '.join(unscored[:10])}"
+              + (f" and {len(unscored) - 10} more" if len(unscored) > 10 else ""))
+    s = score({aid: golden[aid] for aid in scored}, predicted)
+    print(f"{len(scored)} article(s) scored")
     print(table(s))
     print(report(s, args.limit))
     return 0
@@ -181,7 +195,8 @@ def cmd_check_rules(args) -> int:
     with text `match` and the fields it gives; a negative when its rule makes
     no row there; a known failure must still fail (one that passes is an
     error: move it to examples). Rules without examples are errors, rules
-    without negatives a warning. Exit 1 on any failure.
+    without negatives a warning. Exit 1 on any failure; 2 when the rules do
+    not load (each problem as `file:line: ...`) or a FILE is not found.
 
     examples:
       python -m pipeline check-rules
@@ -407,9 +422,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return args.func(args)
-    except RulesError as e:
+    except RulesError as e:                   # refused, like any problem only the user can fix
         print(f"error: the rules do not load:\n{e}", file=sys.stderr)
-        return 1
+        return 2
     except (RunError, CsvReadError) as e:     # what the user can fix: one line, no traceback
         print(f"error: {e}", file=sys.stderr)
         return 2

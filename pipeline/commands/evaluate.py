@@ -32,6 +32,11 @@ def load_golden(gold_dir: Path) -> dict[str, list[dict]]:
     return out
 
 
+def scored_articles(given: list[str], golden: dict[str, list[dict]]) -> tuple[list[str], list[str]]:
+    """(the articles given that have a golden file, those that have none), in the order given."""
+    return [a for a in given if a in golden], [a for a in given if a not in golden]
+
+
 @dataclass
 class Score:
     tp: Counter = field(default_factory=Counter)

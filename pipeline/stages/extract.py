@@ -11,7 +11,6 @@ from __future__ import annotations
 from array import array
 from dataclasses import dataclass, field
 
-from .. import rules as _rules_module
 from ..rules import Rules
 from ..stages import orgs
 from .values import INTERPRET, Context, Drop
@@ -37,24 +36,21 @@ def context(rules: Rules, article_year: int | None) -> Context:
     quals = {name: rules.mapping(name) for name in ("qualifier_pre", "qualifier_mid", "qualifier_post",
                                                     "date_qualifier_pre", "date_qualifier_post")}
     return Context(quals, rules.words("qualifier_order"), rules.mapping("currency"), rules.mapping("relative_year"),
-                   article_year)
+                   article_year, rules.settings["year_pivot"])
 
 
-# MATCH_TIMEOUT is granted per this many characters a rule scans (and never less than once): a
-# plain linear scan of a long article takes long too (about 0.2 s per million characters for a
-# rule without a trigger), and must not be stopped as if it were a pattern that backtracks.
-TIMEOUT_CHARS = 1_000_000
+def time_limit(n_chars: int, settings: dict) -> float:
+    """Seconds a rule (or trigger) may spend scanning n_chars characters: settings.toml's
+    match_timeout per timeout_chars characters, never less than once (a plain linear scan of a
+    long article takes long too, and must not be stopped as if it were a pattern that backtracks)."""
+    return settings["match_timeout"] * max(1.0, n_chars / settings["timeout_chars"])
 
 
-def time_limit(n_chars: int) -> float:
-    """Seconds a rule (or trigger) may spend scanning n_chars characters."""
-    return _rules_module.MATCH_TIMEOUT * max(1.0, n_chars / TIMEOUT_CHARS)
-
-
-def _stopped(what: str, limit: float) -> str:
+def _stopped(what: str, limit: float, settings: dict) -> str:
     """The warning of a rule or trigger stopped by its time limit."""
-    return (f"{what} stopped after {limit:.3g} s ({_rules_module.MATCH_TIMEOUT:g} s per million characters "
-            f"scanned), far longer than a scan of this text needs: a pattern that backtracks?")
+    return (f"{what} stopped after {limit:.3g} s ({settings['match_timeout']:g} s per "
+            f"{settings['timeout_chars']:,} characters scanned, settings.toml), far longer than a scan of this "
+            f"text needs: a pattern that backtracks?")
 
 
 def candidates(text: str, rules: Rules, ctx: Context, skip: list[tuple[int, int]] = (),
@@ -62,27 +58,30 @@ def candidates(text: str, rules: Rules, ctx: Context, skip: list[tuple[int, int]
     """All candidates of all rules: (interpreted ones, ones dropped by interpretation)."""
     found, rejected = [], []
     windows: dict[object, list[tuple[int, int]]] = {}
+    settings = rules.settings
     for rule in rules.rules:
         if rule_ids is not None and rule.id not in rule_ids:
             continue
         key = rule.trigger.pattern if rule.trigger is not None else None
         if key not in windows:
             try:
-                windows[key] = trigger_windows(text, rule.trigger, time_limit(len(text)))
+                windows[key] = trigger_windows(text, rule.trigger, time_limit(len(text), settings),
+                                               settings["before_trigger"], settings["after_trigger"])
             except TimeoutError:               # a trigger is a speed-up: without it, the rule scans all
                 windows[key] = [(0, len(text))]
                 if warnings is not None:
-                    warnings.append(_stopped(f"trigger of rule {rule.id} ({rule.where})", time_limit(len(text)))
+                    warnings.append(_stopped(f"trigger of rule {rule.id} ({rule.where})",
+                                             time_limit(len(text), settings), settings)
                                     + "; its rules scanned the whole text")
         limit = 0.0
         try:
             matches = []
             for ws, we in windows[key]:
-                limit = time_limit(we - ws)
+                limit = time_limit(we - ws, settings)
                 matches += rule.regex.finditer(text, ws, we, timeout=limit)
         except TimeoutError:
             if warnings is not None:
-                warnings.append(_stopped(f"rule {rule.id} ({rule.where})", limit)
+                warnings.append(_stopped(f"rule {rule.id} ({rule.where})", limit, settings)
                                 + "; its matches in this article are lost")
             continue
         for m in matches:
@@ -105,23 +104,21 @@ def candidates(text: str, rules: Rules, ctx: Context, skip: list[tuple[int, int]
     return found, rejected
 
 
-# Context kept around a trigger: a mention may start this far before it (qualifiers,
-# the lower bound of a range) and its lookaheads see this far after it.
-BEFORE_TRIGGER, AFTER_TRIGGER = 60, 16
-
-
-def trigger_windows(text: str, trigger, timeout: float | None = None) -> list[tuple[int, int]]:
+def trigger_windows(text: str, trigger, timeout: float | None = None, before: int = 0,
+                    after: int = 0) -> list[tuple[int, int]]:
     """Disjoint spans of text around the matches of a kind's trigger (the whole text without one).
 
     A rule with a `trigger` (a currency word for amounts, a measure word for
     counts...) has it in every mention, so it need not scan text far from
     one: a speed-up only, the rows are the same. A rule without one scans all.
+    A window keeps `before` characters before a match and `after` after it
+    (settings.toml: before_trigger, after_trigger).
     """
     if trigger is None:
         return [(0, len(text))]
     spans: list[tuple[int, int]] = []
     for m in trigger.finditer(text, timeout=timeout):
-        s, e = max(0, m.start() - BEFORE_TRIGGER), min(len(text), m.end() + AFTER_TRIGGER)
+        s, e = max(0, m.start() - before), min(len(text), m.end() + after)
         if spans and s <= spans[-1][1]:
             spans[-1] = (spans[-1][0], max(spans[-1][1], e))
         else:

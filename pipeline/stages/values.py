@@ -1,9 +1,9 @@
 """Turn a rule's match into a row's normalised fields (SPEC: Normalisation).
 
 Each kind reads the named groups its rules write (see the header of each
-`rules/<kind>.toml`). A function returns the fields, or None to drop the
-match with a reason (an invalid date, a relative date without article year,
-a number that does not parse).
+`rules/<kind>.toml`; GROUPS below). A function returns the fields, or raises
+Drop to drop the match with a reason (an invalid date, a relative date
+without article year, a number that does not parse).
 """
 from __future__ import annotations
 
@@ -20,7 +20,6 @@ SCALES = {w: Decimal(v) for w, v in NUMBER_SCALES.items()}
 BIG_UNITS = "万萬亿億兆"
 # Blanks a spaced mention may hold (百 分 之 2.4, 新台币 177.1 亿元): dropped before parsing.
 BLANKS = regex.compile(r"\s+")
-CN_SMALL = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
 
 
 class Drop(Exception):
@@ -35,6 +34,7 @@ class Context:
     currency: dict[str, str]
     relative_year: dict[str, str]
     article_year: int | None = None
+    year_pivot: int = 50        # settings.toml [values] year_pivot: 08年 is 2008, 98年 1998
 
 
 def groups(m) -> dict[str, str]:
@@ -130,9 +130,9 @@ def _small(text: str) -> int:
     return int(v)
 
 
-def _year(text: str) -> int:
+def _year(text: str, pivot: int = 50) -> int:
     """A year: four digits or Chinese digits (二〇二三, 三六七), a number (两千零四), or two
-    digits (08, 98, 零八, 九零), read as 20xx under 50 and 19xx from 50 on, as the
+    digits (08, 98, 零八, 九零), read as 20xx under `pivot` and 19xx from it on, as the
     peer suites and news write them (08年奥运会, 98年4月)."""
     text = BLANKS.sub("", text).translate(str.maketrans("０１２３４５６７８９", "0123456789"))
     if text.isdigit():
@@ -146,7 +146,7 @@ def _year(text: str) -> int:
         year = int("".join("0123456789"["〇一二三四五六七八九".index(c)] if c in "〇一二三四五六七八九" else
                            ("0" if c in "零○" else c) for c in text))
     if len(text) == 2:
-        year += 2000 if year < 50 else 1900
+        year += 2000 if year < pivot else 1900
     return year
 
 
@@ -171,17 +171,16 @@ def _iso(y: int | None, mo: int | None, d: int | None) -> str:
 def date(rule, m, ctx: Context) -> dict:
     """date: ISO partial value, value_max for ranges, since/until."""
     g = groups(m)
-    y = g.get("y", "") or g.get("y_", "")
-    year = _year(y) if y else None
+    y = g.get("y", "")
+    year = _year(y, ctx.year_pivot) if y else None
     rel = g.get("rel", "")
     if rel:
         if ctx.article_year is None:
             raise Drop(f"{rel!r} needs the article's year (no dated dateline)")
         year = ctx.article_year + int(ctx.relative_year.get(rel, "0"))
-    if year is None and not (g.get("m", "") or g.get("m_", "")):
+    if year is None and not g.get("m", ""):
         raise Drop("no year")
-    mo = g.get("m", "") or g.get("m_", "")
-    d = g.get("d", "") or g.get("d_", "")
+    mo, d = g.get("m", ""), g.get("d", "")
     month = _small(mo) if mo else None
     day = _small(d) if d else None
     if year is None and day is not None and ctx.article_year is not None:
@@ -198,11 +197,11 @@ def date(rule, m, ctx: Context) -> dict:
         value = _iso(year, month, day)
     y2, m2, d2 = g.get("y2", ""), g.get("m2", ""), g.get("d2", "")
     if y2 or m2 or d2:
-        year2 = _year(y2) if y2 else year
+        year2 = _year(y2, ctx.year_pivot) if y2 else year
         month2 = _small(m2) if m2 else (month if d2 else None)
         day2 = _small(d2) if d2 else None
         value_max = _iso(year2, month2, day2)
-        if value_max <= value if not value.startswith("--") else value_max <= value:
+        if value_max <= value:
             raise Drop(f"range {value}..{value_max} does not increase")
     word_pre, word_post = g.get("dqpre", ""), g.get("dqpost", "")
     qual = (ctx.qualifiers.get("date_qualifier_post", {}).get(word_post)
@@ -211,3 +210,14 @@ def date(rule, m, ctx: Context) -> dict:
 
 
 INTERPRET = {"amount": numeric, "count": numeric, "percent": numeric, "quantity": numeric, "date": date}
+
+# The named groups each kind's interpretation reads (org: stages/orgs.py reads `name`). A rule's
+# group outside these, and not referred to by the pattern itself ((?P=sep), (?(and)...)), is an
+# error when the rules load: a misspelt name would silently read as empty.
+NUMBER_GROUPS = frozenset({"num", "num2", "scale", "scale2", "unit", "jiao", "fen", "cents",
+                           "qpre", "qmid", "qmid2", "qpost"})
+DATE_GROUPS = frozenset({"y", "y2", "rel", "m", "m2", "d", "d2", "q", "q2", "h", "dqpre", "dqpost"})
+GROUPS = {"amount": NUMBER_GROUPS, "count": NUMBER_GROUPS, "percent": NUMBER_GROUPS, "quantity": NUMBER_GROUPS,
+          "date": DATE_GROUPS, "org": frozenset({"name"})}
+# Groups a rule of the kind must have: without them every match is dropped.
+REQUIRED_GROUPS = {"amount": ("num",), "count": ("num",), "percent": ("num",), "quantity": ("num",)}
