@@ -39,7 +39,8 @@ GROUP_REFERENCE = regex.compile(r"\(\?P=(\w+)\)|\(\?\((\w+)\)|\(\?&(\w+)\)|\(\?P
 # Each setting of settings.toml: (its [section], type, lowest, highest value).
 SETTINGS = {"match_timeout": ("extract", float, 0.001, 3600.0), "timeout_chars": ("extract", int, 1000, 10**9),
             "before_trigger": ("extract", int, 0, 10_000), "after_trigger": ("extract", int, 0, 10_000),
-            "year_pivot": ("values", int, 0, 100)}
+            "year_pivot": ("values", int, 0, 100),
+            "max_sentence": ("output", int, 50, 32_000), "sentence_context": ("output", int, 10, 10_000)}
 # settings.toml [values]: the words a list column (or a rule field) of that name may hold.
 VOCABULARIES = ("category", "qualifier", "date_qualifier")
 # The header of a list file: `# columns: word category` names its columns.
@@ -222,15 +223,29 @@ def list_problems(path: Path, lst: ListFile, vocab: dict, warnings: list[str]) -
     return out
 
 
+def stray_files(rules_dir: Path) -> list[str]:
+    """A problem for each rules-like file nothing loads (a list in a sub-folder of lists/, a rules
+    file in a sub-folder, a list beside the rules files): it would be ignored silently."""
+    out = []
+    for p in sorted(rules_dir.rglob("*")):
+        if not p.is_file() or p.name.startswith("."):
+            continue
+        where = p.parent.relative_to(rules_dir).as_posix()
+        if p.suffix == ".txt" and where != "lists":
+            out.append(f"{p}: not loaded: lists are the *.txt files directly in rules/lists/ "
+                       f"(move it there, under a name of its own)")
+        elif p.suffix == ".toml" and where != ".":
+            out.append(f"{p}: not loaded: rules files are the *.toml files directly in rules/ (move it there)")
+        elif p.suffix == ".dict" and p.relative_to(rules_dir).as_posix() != "jieba_user.dict":
+            out.append(f"{p}: not loaded: the one jieba dictionary is rules/jieba_user.dict (add its lines there)")
+    return out
+
+
 def _load_lists(rules_dir: Path, vocab: dict, problems: list[str], warnings: list[str]) -> dict[str, ListFile]:
-    """Every list of rules/lists/, validated; a list file elsewhere under it is refused by name."""
+    """Every list of rules/lists/, validated."""
     lists = {}
     folder = rules_dir / "lists"
-    for p in sorted(folder.rglob("*.txt")):
-        if p.parent != folder:
-            problems.append(f"{p}: not loaded: lists are the *.txt files directly in rules/lists/ "
-                            f"(move it there, under a name of its own)")
-            continue
+    for p in sorted(folder.glob("*.txt")):
         lists[p.stem] = parse_list(read_text(p, problems))
         problems += list_problems(p, lists[p.stem], vocab, warnings)
     units = [r for r in lists.get(base_units.LIST_NAME, ListFile((), [], [])).rows if len(r) == 3]
@@ -316,14 +331,14 @@ def load_rules(rules_dir: Path | None = None) -> Rules:
     settings = load_settings(rules_dir, problems)
     vocab = {k: settings[k] for k in VOCABULARIES if k in settings}
     lists = _load_lists(rules_dir, vocab, problems, warnings)
-    problems += _dictionary_problems(rules_dir / "jieba_user.dict")
+    problems += _dictionary_problems(rules_dir / "jieba_user.dict") + stray_files(rules_dir)
     fragments = _load_fragments(rules_dir / "fragments.toml", lists, problems)
     seen: dict[str, str] = {}
     rules = [rule for path, kind in rule_files(rules_dir)
              for rule in _load_rule_file(path, kind, fragments, vocab, seen, problems)]
     boiler = _load_boilerplate(rules_dir / "boilerplate.toml", problems)
     loaded = Rules(rules_dir, rules, {name: lst.rows for name, lst in lists.items()}, fragments, boiler,
-                   _digest(rules_dir), columns={name: lst.columns for name, lst in lists.items()},
+                   _digest(rules_dir, settings), columns={name: lst.columns for name, lst in lists.items()},
                    settings=settings, warnings=warnings)
     loaded.org = orgs.build_lexicon(rules_dir, loaded.lists, loaded.segment_words, problems)
     if problems:
@@ -331,9 +346,10 @@ def load_rules(rules_dir: Path | None = None) -> Rules:
     return loaded
 
 
-def _digest(rules_dir: Path) -> str:
-    """A hash of every rules file, for caches."""
-    digest = hashlib.sha256()
+def _digest(rules_dir: Path, settings: dict) -> str:
+    """A hash of every rules file and of the settings in effect (some may come from the default
+    rules folder), for caches."""
+    digest = hashlib.sha256(repr(sorted(settings.items())).encode())
     for p in sorted(rules_dir.rglob("*")):
         if p.is_file() and p.suffix in (".toml", ".txt", ".dict"):
             digest.update(str(p.relative_to(rules_dir)).encode() + b"\0" + p.read_bytes())
@@ -555,43 +571,10 @@ def _rule(entry: dict, rid: str, file_kind: str | None, path: Path, line: int, f
                 known_failures=list(entry.get("known_failures", [])), trigger=trigger, interpret=how)
 
 
-# boilerplate.toml: its tables and the fields of each (a misspelt one would be silently ignored).
-BOILERPLATE_FIELDS = {"tail": {"id", "note", "pattern", "cuts_rest", "source_pattern"},
-                      "dateline": {"id", "note", "pattern"}}
-BOILERPLATE_KEYS = {"tail_lines", *BOILERPLATE_FIELDS}
-
-
-def boilerplate_problems(data: dict, text: str, path: Path) -> list[str]:
-    """What is wrong with boilerplate.toml's shape: an unknown table or field, a missing id or
-    pattern, a tail_lines that is not a small integer."""
-    out = [f"{path}:{_key_line(text, k)}: unknown key {k!r} (known: {', '.join(sorted(BOILERPLATE_KEYS))})"
-           for k in data if k not in BOILERPLATE_KEYS]
-    lines = data.get("tail_lines", 8)
-    if isinstance(lines, bool) or not isinstance(lines, int) or not 0 <= lines <= 1000:
-        out.append(f"{path}:{_key_line(text, 'tail_lines')}: tail_lines = {lines!r}: must be an integer, 0 to 1000")
-    for section, fields in BOILERPLATE_FIELDS.items():
-        entries = data.get(section, [])
-        if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
-            out.append(f"{path}:{_line_of(text, section)}: {section} must be [[{section}]] tables")
-            continue
-        for e in entries:
-            where = f"{path}:{_line_of(text, str(e.get('id') or section))}: [{e.get('id', '')}] {section}"
-            unknown = sorted(set(e) - fields)
-            if unknown:
-                out.append(f"{where}: unknown field(s) {unknown} (known: {', '.join(sorted(fields))})")
-            if not e.get("id") or not isinstance(e.get("pattern"), str):
-                out.append(f"{where}: needs an id and a pattern")
-    return out
-
-
 def _load_boilerplate(path: Path, problems: list[str]) -> BoilerplateRules:
     if not path.exists():
         return BoilerplateRules(8, [], [])
     data, text = _toml(path, problems)
-    shape = boilerplate_problems(data, text, path)
-    if shape:
-        problems += shape
-        return BoilerplateRules(8, [], [])
 
     def comp(entry, key, section):
         pat = entry.get(key)

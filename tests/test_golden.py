@@ -7,7 +7,8 @@ import pytest
 from pipeline.article import process_file
 from pipeline.stages.clean import clean
 from pipeline.commands.evaluate import load_golden, score, show
-from pipeline.outputs import GOLD_COLUMNS, KINDS, atomic_write, csv_bytes
+from pipeline.commands.golden import write_golden
+from pipeline.outputs import KINDS
 from pipeline.stages.read import read_file
 from tests.helpers import CORPUS, GOLDEN, corpus_articles, rules
 
@@ -31,8 +32,9 @@ def test_golden(result, update_golden):
     aid, res = result
     assert res.status == "ok", res.error
     if update_golden:
-        atomic_write(GOLDEN / f"{aid}.csv", csv_bytes(GOLD_COLUMNS, res.rows))
-        pytest.skip(f"golden file of {aid} rewritten (--update-golden): review `git diff tests/golden`")
+        changed = write_golden(GOLDEN, aid, res.rows)
+        pytest.skip(f"golden file of {aid} rewritten (--update-golden), {len(changed)} line(s) of changes: "
+                    f"review `git diff tests/golden`")
     s = score({aid: GOLD[aid]}, {aid: res.rows})
     if s.missed or s.unexpected or s.wrong_attr:
         lines = [f"{aid}: " + ", ".join(f"{kind} F1 {s.prf(kind)[2]:.3f}" for kind in KINDS),
