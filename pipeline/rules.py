@@ -21,7 +21,7 @@ from pathlib import Path
 import regex
 
 from .outputs import KINDS
-from .stages import base_units
+from .stages import base_units, orgs
 from .stages import context as context_stage
 from .stages.boilerplate import BoilerplateRules
 from .stages.values import GROUPS, REQUIRED_GROUPS
@@ -30,9 +30,9 @@ RULE_FILES = {k: f"{k}.toml" for k in KINDS}
 # The files of rules/ that hold no [[rule]] tables. Every other *.toml there holds rules, each of
 # the kind its id starts with (`amount.tenge`) or says (`kind = "amount"`).
 SETTINGS_FILE = "settings.toml"
-OTHER_FILES = ("fragments.toml", "boilerplate.toml", SETTINGS_FILE, context_stage.CONTEXT_FILE)
+OTHER_FILES = ("fragments.toml", "boilerplate.toml", SETTINGS_FILE, orgs.SETTINGS_FILE, context_stage.CONTEXT_FILE)
 RULE_FIELDS = {"id", "priority", "pattern", "note", "examples", "negatives", "known_failures", "unit",
-               "qualifier", "category", "kind", "trigger"}
+               "qualifier", "category", "kind", "trigger", "interpret"}
 # {NAME} in a pattern: a fragment reference (regex's own {m,n} never starts with a capital)
 FRAGMENT_REF = regex.compile(r"\{([A-Z][A-Z0-9_]*)\}")
 # A pattern referring to its own group: (?P=sep), (?(and)...), (?&name), (?P>name), \g<name>
@@ -95,6 +95,7 @@ class Rule:
     negatives: list = field(default_factory=list)
     known_failures: list = field(default_factory=list)
     trigger: object = None  # compiled `trigger`: the rule is tried only near its matches (speed only)
+    interpret: str = ""     # org rules: which interpreter reads a match (orgs.INTERPRETERS)
 
     @property
     def where(self) -> str:
@@ -112,6 +113,7 @@ class Rules:
     columns: dict[str, tuple[str, ...]] = field(default_factory=dict)   # list name -> its `# columns:`
     settings: dict = field(default_factory=dict)                       # settings.toml, checked
     warnings: list[str] = field(default_factory=list)                  # what loads but looks wrong
+    org: dict = field(default_factory=dict)  # the org lexicon (lists, org_settings.toml): orgs.build_lexicon
     context: object = None                   # stages.context.ContextRules, from context.toml
 
     @property
@@ -338,12 +340,14 @@ def load_rules(rules_dir: Path | None = None) -> Rules:
              for rule in _load_rule_file(path, kind, fragments, vocab, seen, problems)]
     boiler = _load_boilerplate(rules_dir / "boilerplate.toml", problems)
     rows = {name: lst.rows for name, lst in lists.items()}
-    ctx = context_stage.load(rules_dir, rows, fragments, expand, problems)
+    loaded = Rules(rules_dir, rules, rows, fragments, boiler,
+                   _digest(rules_dir, settings), columns={name: lst.columns for name, lst in lists.items()},
+                   settings=settings, warnings=warnings,
+                   context=context_stage.load(rules_dir, rows, fragments, expand, problems))
+    loaded.org = orgs.build_lexicon(rules_dir, loaded.lists, loaded.segment_words, problems)
     if problems:
         raise RulesError(problems)
-    return Rules(rules_dir, rules, rows, fragments, boiler,
-                 _digest(rules_dir, settings), columns={name: lst.columns for name, lst in lists.items()},
-                 settings=settings, warnings=warnings, context=ctx)
+    return loaded
 
 
 def _digest(rules_dir: Path, settings: dict) -> str:
@@ -559,11 +563,16 @@ def _rule(entry: dict, rid: str, file_kind: str | None, path: Path, line: int, f
         problems.append(f"{tag} {problem}")
     trigger = _compile(entry["trigger"], "trigger", fragments, tag, problems) \
         if "trigger" in entry else None
+    how = entry.get("interpret", "")
+    if kind == "org" and how not in orgs.INTERPRETERS:
+        problems.append(f"{tag} interpret must be one of {', '.join(orgs.INTERPRETERS)} (got {how!r})")
+    elif kind != "org" and how:
+        problems.append(f"{tag} interpret is for org rules only")
     return Rule(id=rid, kind=kind, pattern=entry["pattern"], regex=compiled, priority=entry.get("priority", 0),
                 file=str(path), line=line, note=entry.get("note", ""), unit=entry.get("unit", ""),
                 qualifier=entry.get("qualifier", ""), category=entry.get("category", ""),
                 examples=list(entry.get("examples", [])), negatives=list(entry.get("negatives", [])),
-                known_failures=list(entry.get("known_failures", [])), trigger=trigger)
+                known_failures=list(entry.get("known_failures", [])), trigger=trigger, interpret=how)
 
 
 def _load_boilerplate(path: Path, problems: list[str]) -> BoilerplateRules:

@@ -196,7 +196,8 @@ def test_numeric_rule_without_num(rules_dir):
 def test_rule_category_checked(rules_dir):
     """A rule's `category` field is one of the categories of settings.toml."""
     path = rules_dir / "org.toml"
-    line = append(path, "[[rule]]\nid = \"org.typo\"\ncategory = \"compnay\"\npattern = '(?P<name>某某厂)'\n") + 1
+    line = append(path, "[[rule]]\nid = \"org.typo\"\ninterpret = \"quoted\"\ncategory = \"compnay\"\n"
+                        "pattern = '(?P<name>某某厂)'\n") + 1
     one_problem(rules_dir, f"{path}:{line}: [org.typo]", "unknown category 'compnay'")
 
 

@@ -68,8 +68,13 @@ def conversion_line(raw: str, a: Analysis) -> str:
 
 
 def candidate_line(c: Candidate, status: str) -> str:
-    """One candidate: span, kind, rule, text, fields, and what became of it."""
-    return f"  [{c.start},{c.end}) {c.kind:8} {c.rule:24} {c.text!r} {_fields(c)}\n      -> {status}"
+    """One candidate: span, kind, rule, text, fields, what became of it, and (orgs) how its start was
+    found, naming the list or setting that decided."""
+    why = c.fields.get("_why", "") if c.fields else ""
+    if c.kind == "org" and status.startswith("lost"):
+        status += " (each rule's priority: rules/org.toml)"
+    return f"  [{c.start},{c.end}) {c.kind:8} {c.rule:24} {c.text!r} {_fields(c)}\n      -> {status}" \
+        + (f"\n      name: {why}" if why else "")
 
 
 def explain(raw: str, rules: Rules, rule_prefix: str = "") -> str:
