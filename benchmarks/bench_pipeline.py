@@ -239,13 +239,14 @@ def stage_times(files: list[Path], work: Path, profile: bool = False) -> dict:
     """Seconds per stage over `files`, by timers wrapped around the stage functions (bench only)."""
     import pipeline.article as art
     import pipeline.stages.clean as cl
+    import pipeline.stages.context as ctx
     import pipeline.stages.segment as seg
     from pipeline.rules import load_rules
     from pipeline.outputs import CsvStream, render
     from pipeline.run.clean_texts import write_clean_if_changed
 
     rules = load_rules()
-    t = dict.fromkeys(["read", "clean", "convert", "segment", "extract", "write"], 0.0)
+    t = dict.fromkeys(["read", "clean", "convert", "segment", "extract", "context", "write"], 0.0)
 
     def timed(mod, name, key):
         f = getattr(mod, name)
@@ -267,7 +268,8 @@ def stage_times(files: list[Path], work: Path, profile: bool = False) -> dict:
                  (art, "context", timed(art, "context", "extract")),
                  (art, "candidates", timed(art, "candidates", "extract")),
                  (art, "resolve", timed(art, "resolve", "extract")),
-                 (art, "rows_of", timed(art, "rows_of", "extract"))]
+                 (art, "rows_of", timed(art, "rows_of", "extract")),
+                 (ctx, "contexts", timed(ctx, "contexts", "context"))]             # inside rows_of
     prof = None
     if profile:
         import cProfile
@@ -296,6 +298,7 @@ def stage_times(files: list[Path], work: Path, profile: bool = False) -> dict:
         setattr(mod, name, f)
     t["clean"] -= t["convert"]          # clean() includes the conversion
     t["extract"] -= t["segment"]        # blocks are segmented when the org rules first read them
+    t["extract"] -= t["context"]        # rows_of runs the context stage
     t["other"] = total - sum(t.values())
     if prof:
         import io
@@ -433,7 +436,7 @@ def bench(work: Path, size: float, mem_counts: list[int], sample_mb: float, prof
         sys.exit(p.stderr)
     st = json.loads(p.stdout)
     tot = st["_total"]
-    for k in ("read", "clean", "convert", "segment", "extract", "write", "other"):
+    for k in ("read", "clean", "convert", "segment", "extract", "context", "write", "other"):
         print(f"  {k:<8} {st[k]:6.2f} s  {100 * st[k] / tot:5.1f} %  {got / MB / st[k] if st[k] > 0 else 0:8.2f} MB/s")
     print(f"  total    {tot:6.2f} s  {got / MB / tot:.2f} MB/s over {len(files)} articles")
     print("  (clean = controls, GBK repair, readings, boilerplate; convert = pipeline.stages.convert.t2s;\n"

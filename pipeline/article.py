@@ -13,9 +13,10 @@ from pathlib import Path
 
 import regex
 
-from .outputs import FIGURE_KINDS, KINDS
+from .outputs import FIGURE_KINDS, KINDS, MAX_META
 from .rules import Rules
 from .stages import base_units, segment
+from .stages import context as context_stage
 from .stages.clean import Cleaned, clean
 from .stages.extract import Candidate, candidates, context, resolve
 from .stages.intervals import interval
@@ -24,12 +25,10 @@ from .stages.read import Decoded, ReadError, decode, read_file, readable_path
 # Sentence ends: the mention's sentence runs between two of these.
 SENTENCE_END = regex.compile(r"[。！？!?；;\n]")
 # Cells a spreadsheet can show (Excel holds at most 32,767 characters in a cell): a
-# "sentence" longer than MAX_SENTENCE (a crawl without punctuation) is cut to the
-# mention and CONTEXT characters each side, a title to MAX_TITLE, each cut marked with …;
-# the warnings cell lists each distinct warning once, with its count, MAX_WARNINGS at most.
-MAX_SENTENCE = 1000
-CONTEXT = 200
-MAX_TITLE = 200
+# "sentence" longer than settings.toml's max_sentence (a crawl without punctuation) is cut
+# to the mention and sentence_context characters each side, a title to outputs.MAX_META,
+# each cut marked with …; the warnings cell lists each distinct warning once, with its
+# count, MAX_WARNINGS at most.
 MAX_WARNINGS = 20
 
 @dataclass
@@ -81,6 +80,8 @@ class Analysis:
     rejected: list[Candidate]
     warnings: list[str]
     units: dict = field(default_factory=dict)     # quantity unit -> (base unit, factor), for value_base
+    settings: dict = field(default_factory=dict)  # rules.settings: the cell limits of its rows
+    context_rules: object = None                  # rules.context (stages/context.py), None: no context
 
 
 def article_year(date: str) -> int | None:
@@ -105,7 +106,7 @@ def analyse(raw: str, rules: Rules) -> Analysis:
     found, rejected = candidates(cleaned.text, rules, ctx, skip, toks, warnings)
     kept, lost = resolve(found)
     units = base_units.factors(rules.lists.get(base_units.LIST_NAME, []))
-    return Analysis(cleaned, toks, kept, lost, rejected, warnings, units)
+    return Analysis(cleaned, toks, kept, lost, rejected, warnings, units, rules.settings, rules.context)
 
 
 def sentence_ends(text: str) -> list[int]:
@@ -113,12 +114,12 @@ def sentence_ends(text: str) -> list[int]:
     return [m.start() for m in SENTENCE_END.finditer(text)]
 
 
-def sentence_of(text: str, start: int, end: int, ends: list[int] | None = None) -> str:
+def sentence_of(text: str, start: int, end: int, ends: list[int] | None, max_sentence: int, context: int) -> str:
     """The sentence holding [start, end): from after the previous sentence end to the next one, included.
 
-    `ends` (from `sentence_ends(text)`) makes it O(log n) per mention instead of a
-    walk through the sentence; a sentence over MAX_SENTENCE characters is cut to
-    the mention with CONTEXT characters each side.
+    `ends` (from `sentence_ends(text)`, or None) makes it O(log n) per mention instead of a
+    walk through the sentence; a sentence over max_sentence characters is cut to
+    the mention with `context` characters each side (settings.toml [output]).
     """
     if ends is None:
         ends = sentence_ends(text)
@@ -126,8 +127,8 @@ def sentence_of(text: str, start: int, end: int, ends: list[int] | None = None) 
     s = ends[i - 1] + 1 if i > 0 else 0
     j = bisect_left(ends, end)
     e = len(text) if j == len(ends) else ends[j] + (text[ends[j]] != "\n")
-    if e - s > MAX_SENTENCE:
-        a, b = max(s, start - CONTEXT), min(e, end + CONTEXT)
+    if e - s > max_sentence:
+        a, b = max(s, start - context), min(e, end + context)
         return ("…" if a > s else "") + text[a:b].strip() + ("…" if b < e else "")
     return text[s:e].strip()
 
@@ -137,6 +138,7 @@ def rows_of(article: str, a: Analysis) -> list[dict]:
     rows = []
     text = a.cleaned.text
     ends = sentence_ends(text)
+    cut = (a.settings["max_sentence"], a.settings["sentence_context"])
     for c in a.kept:
         rs, re_ = a.cleaned.raw_span(c.start, c.end)
         f = c.fields
@@ -144,7 +146,9 @@ def rows_of(article: str, a: Analysis) -> list[dict]:
                      "value_max": f.get("value_max", ""), "unit": f.get("unit", ""),
                      "qualifier": f.get("qualifier", ""), "category": f.get("category", ""),
                      "start": c.start, "end": c.end, "raw_start": rs, "raw_end": re_,
-                     "sentence": sentence_of(text, c.start, c.end, ends), "rule": c.rule})
+                     "sentence": sentence_of(text, c.start, c.end, ends, *cut), "rule": c.rule})
+    if a.context_rules is not None:     # the context of each figure, before derived reads its period
+        context_stage.apply(rows, context_stage.contexts(text, rows, a.context_rules))
     for r in rows:                  # last: the columns derived from the others (period included)
         r.update(derived(r, a.units))
     return rows
@@ -167,7 +171,7 @@ def derived(row: dict, units: dict) -> dict:
 def process_text(article: str, raw: str, rules: Rules, warnings: list[str] | None = None) -> ArticleResult:
     a = analyse(raw, rules)
     m = a.cleaned.meta
-    meta = {"title": clip(m.title, MAX_TITLE), "source": m.source, "reporter": m.reporter, "editor": m.editor,
+    meta = {"title": clip(m.title, MAX_META), "source": m.source, "reporter": m.reporter, "editor": m.editor,
             "date": m.date, "published": m.published}
     return ArticleResult(article, rows=rows_of(article, a), meta=meta, clean_text=a.cleaned.text,
                          warnings=(warnings or []) + a.warnings)

@@ -21,7 +21,8 @@ from pathlib import Path
 import regex
 
 from .outputs import KINDS
-from .stages import base_units, numbers
+from .stages import base_units, numbers, orgs
+from .stages import context as context_stage
 from .stages.boilerplate import BoilerplateRules, MetaRule
 from .stages.values import GROUPS, REQUIRED_GROUPS
 
@@ -29,9 +30,9 @@ RULE_FILES = {k: f"{k}.toml" for k in KINDS}
 # The files of rules/ that hold no [[rule]] tables. Every other *.toml there holds rules, each of
 # the kind its id starts with (`amount.tenge`) or says (`kind = "amount"`).
 SETTINGS_FILE = "settings.toml"
-OTHER_FILES = ("fragments.toml", "boilerplate.toml", SETTINGS_FILE)
+OTHER_FILES = ("fragments.toml", "boilerplate.toml", SETTINGS_FILE, orgs.SETTINGS_FILE, context_stage.CONTEXT_FILE)
 RULE_FIELDS = {"id", "priority", "pattern", "note", "examples", "negatives", "known_failures", "unit",
-               "qualifier", "category", "kind", "trigger"}
+               "qualifier", "category", "kind", "trigger", "interpret"}
 # {NAME} in a pattern: a fragment reference (regex's own {m,n} never starts with a capital)
 FRAGMENT_REF = regex.compile(r"\{([A-Z][A-Z0-9_]*)\}")
 # A pattern referring to its own group: (?P=sep), (?(and)...), (?&name), (?P>name), \g<name>
@@ -39,7 +40,8 @@ GROUP_REFERENCE = regex.compile(r"\(\?P=(\w+)\)|\(\?\((\w+)\)|\(\?&(\w+)\)|\(\?P
 # Each setting of settings.toml: (its [section], type, lowest, highest value).
 SETTINGS = {"match_timeout": ("extract", float, 0.001, 3600.0), "timeout_chars": ("extract", int, 1000, 10**9),
             "before_trigger": ("extract", int, 0, 10_000), "after_trigger": ("extract", int, 0, 10_000),
-            "year_pivot": ("values", int, 0, 100)}
+            "year_pivot": ("values", int, 0, 100),
+            "max_sentence": ("output", int, 50, 32_000), "sentence_context": ("output", int, 10, 10_000)}
 # settings.toml [values]: the words a list column (or a rule field) of that name may hold.
 VOCABULARIES = ("category", "qualifier", "date_qualifier")
 # The header of a list file: `# columns: word category` names its columns.
@@ -93,6 +95,7 @@ class Rule:
     negatives: list = field(default_factory=list)
     known_failures: list = field(default_factory=list)
     trigger: object = None  # compiled `trigger`: the rule is tried only near its matches (speed only)
+    interpret: str = ""     # org rules: which interpreter reads a match (orgs.INTERPRETERS)
 
     @property
     def where(self) -> str:
@@ -110,6 +113,8 @@ class Rules:
     columns: dict[str, tuple[str, ...]] = field(default_factory=dict)   # list name -> its `# columns:`
     settings: dict = field(default_factory=dict)                       # settings.toml, checked
     warnings: list[str] = field(default_factory=list)                  # what loads but looks wrong
+    org: dict = field(default_factory=dict)  # the org lexicon (lists, org_settings.toml): orgs.build_lexicon
+    context: object = None                   # stages.context.ContextRules, from context.toml
 
     @property
     def segment_words(self) -> tuple[str, ...]:
@@ -220,15 +225,29 @@ def list_problems(path: Path, lst: ListFile, vocab: dict, warnings: list[str]) -
     return out
 
 
+def stray_files(rules_dir: Path) -> list[str]:
+    """A problem for each rules-like file nothing loads (a list in a sub-folder of lists/, a rules
+    file in a sub-folder, a list beside the rules files): it would be ignored silently."""
+    out = []
+    for p in sorted(rules_dir.rglob("*")):
+        if not p.is_file() or p.name.startswith("."):
+            continue
+        where = p.parent.relative_to(rules_dir).as_posix()
+        if p.suffix == ".txt" and where != "lists":
+            out.append(f"{p}: not loaded: lists are the *.txt files directly in rules/lists/ "
+                       f"(move it there, under a name of its own)")
+        elif p.suffix == ".toml" and where != ".":
+            out.append(f"{p}: not loaded: rules files are the *.toml files directly in rules/ (move it there)")
+        elif p.suffix == ".dict" and p.relative_to(rules_dir).as_posix() != "jieba_user.dict":
+            out.append(f"{p}: not loaded: the one jieba dictionary is rules/jieba_user.dict (add its lines there)")
+    return out
+
+
 def _load_lists(rules_dir: Path, vocab: dict, problems: list[str], warnings: list[str]) -> dict[str, ListFile]:
-    """Every list of rules/lists/, validated; a list file elsewhere under it is refused by name."""
+    """Every list of rules/lists/, validated."""
     lists = {}
     folder = rules_dir / "lists"
-    for p in sorted(folder.rglob("*.txt")):
-        if p.parent != folder:
-            problems.append(f"{p}: not loaded: lists are the *.txt files directly in rules/lists/ "
-                            f"(move it there, under a name of its own)")
-            continue
+    for p in sorted(folder.glob("*.txt")):
         lists[p.stem] = parse_list(read_text(p, problems))
         problems += list_problems(p, lists[p.stem], vocab, warnings)
     units = [r for r in lists.get(base_units.LIST_NAME, ListFile((), [], [])).rows if len(r) == 3]
@@ -314,22 +333,27 @@ def load_rules(rules_dir: Path | None = None) -> Rules:
     settings = load_settings(rules_dir, problems)
     vocab = {k: settings[k] for k in VOCABULARIES if k in settings}
     lists = _load_lists(rules_dir, vocab, problems, warnings)
-    problems += _dictionary_problems(rules_dir / "jieba_user.dict")
+    problems += _dictionary_problems(rules_dir / "jieba_user.dict") + stray_files(rules_dir)
     fragments = _load_fragments(rules_dir / "fragments.toml", lists, problems)
     seen: dict[str, str] = {}
     rules = [rule for path, kind in rule_files(rules_dir)
              for rule in _load_rule_file(path, kind, fragments, vocab, seen, problems)]
     boiler = _load_boilerplate(rules_dir / "boilerplate.toml", problems, fragments, settings)
+    rows = {name: lst.rows for name, lst in lists.items()}
+    loaded = Rules(rules_dir, rules, rows, fragments, boiler,
+                   _digest(rules_dir, settings), columns={name: lst.columns for name, lst in lists.items()},
+                   settings=settings, warnings=warnings,
+                   context=context_stage.load(rules_dir, rows, fragments, expand, problems))
+    loaded.org = orgs.build_lexicon(rules_dir, loaded.lists, loaded.segment_words, problems)
     if problems:
         raise RulesError(problems)
-    return Rules(rules_dir, rules, {name: lst.rows for name, lst in lists.items()}, fragments, boiler,
-                 _digest(rules_dir), columns={name: lst.columns for name, lst in lists.items()},
-                 settings=settings, warnings=warnings)
+    return loaded
 
 
-def _digest(rules_dir: Path) -> str:
-    """A hash of every rules file, for caches."""
-    digest = hashlib.sha256()
+def _digest(rules_dir: Path, settings: dict) -> str:
+    """A hash of every rules file and of the settings in effect (some may come from the default
+    rules folder), for caches."""
+    digest = hashlib.sha256(repr(sorted(settings.items())).encode())
     for p in sorted(rules_dir.rglob("*")):
         if p.is_file() and p.suffix in (".toml", ".txt", ".dict"):
             digest.update(str(p.relative_to(rules_dir)).encode() + b"\0" + p.read_bytes())
@@ -544,11 +568,16 @@ def _rule(entry: dict, rid: str, file_kind: str | None, path: Path, line: int, f
         problems.append(f"{tag} {problem}")
     trigger = _compile(entry["trigger"], "trigger", fragments, tag, problems) \
         if "trigger" in entry else None
+    how = entry.get("interpret", "")
+    if kind == "org" and how not in orgs.INTERPRETERS:
+        problems.append(f"{tag} interpret must be one of {', '.join(orgs.INTERPRETERS)} (got {how!r})")
+    elif kind != "org" and how:
+        problems.append(f"{tag} interpret is for org rules only")
     return Rule(id=rid, kind=kind, pattern=entry["pattern"], regex=compiled, priority=entry.get("priority", 0),
                 file=str(path), line=line, note=entry.get("note", ""), unit=entry.get("unit", ""),
                 qualifier=entry.get("qualifier", ""), category=entry.get("category", ""),
                 examples=list(entry.get("examples", [])), negatives=list(entry.get("negatives", [])),
-                known_failures=list(entry.get("known_failures", [])), trigger=trigger)
+                known_failures=list(entry.get("known_failures", [])), trigger=trigger, interpret=how)
 
 
 # boilerplate.toml: its tables and the fields of each (a misspelt one would be silently ignored).

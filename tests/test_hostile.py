@@ -330,9 +330,11 @@ def test_process_bytes_never_raises_and_reports_internal_errors(rules, monkeypat
 # --- adversarial text: time in proportion to size ------------------------------------------------
 
 def _seconds(text: str, rules) -> tuple[float, object]:
-    t0 = time.perf_counter()
+    """CPU seconds of processing one text (CPU time, so that other load on the machine does not
+    make a linear step look quadratic)."""
+    t0 = time.process_time()
     res = process_bytes("t", text.encode("utf-8"), rules)
-    return time.perf_counter() - t0, res
+    return time.process_time() - t0, res
 
 
 @pytest.mark.parametrize("name", sorted(adversarial_texts()))
@@ -358,7 +360,8 @@ def test_nested_parentheses_keep_the_readings_rule(rules):
 
 
 def test_3_mb_line_is_linear(rules):
-    """A single line of corpus text, no line break: 3 MB takes about 10x the time of 0.3 MB.
+    """A single line of corpus text, no line break: 3 MB takes about 10x the time of 0.3 MB
+    (bound 25x: a quadratic step would be 100x, and a shared machine's caches vary).
 
     (0.3 s per 100,000 characters here; a quadratic step would make it 100x.)
     """
@@ -366,7 +369,7 @@ def test_3_mb_line_is_linear(rules):
     t_small, small = _seconds(long_line(100_000), rules)
     t_big, res = _seconds(long_line(1_000_000), rules)
     assert res.status == "ok" and len(res.rows) > 9 * len(small.rows) > 9 * 2000
-    assert t_big < 16 * t_small and t_big < 30, (t_small, t_big)
+    assert t_big < 25 * t_small and t_big < 30, (t_small, t_big)     # quadratic: 100x
     assert max(len(r["sentence"]) for r in res.rows) <= 1500
     assert len(res.article_row()["title"]) <= 201
 

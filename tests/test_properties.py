@@ -20,7 +20,7 @@ import codecs
 import os
 from functools import lru_cache
 
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 from pipeline.article import process_bytes, process_text
@@ -160,6 +160,9 @@ ascii_and_chinese = st.text(alphabet=st.sampled_from(list(COMMON_SIMPLIFIED + "0
 @example("\ufffd兰州")
 @example("<html>兰州")
 def test_unicode_encodings_round_trip(text):
+    # A text that itself opens with U+FEFF is, in UTF-8 without a BOM, the same bytes as a BOM
+    # before the rest: reading it as a BOM is right, so such texts are not round trips.
+    assume(not text.startswith("\ufeff"))
     for data in (text.encode("utf-8"), codecs.BOM_UTF8 + text.encode("utf-8"),
                  codecs.BOM_UTF16_LE + text.encode("utf-16-le"), codecs.BOM_UTF16_BE + text.encode("utf-16-be"),
                  text.encode("utf-32")):

@@ -68,7 +68,8 @@ TENGE = ('[[rule]]\nid = "amount.tenge"\npriority = 70\n'
 
 def test_extra_rules_file_is_loaded_by_id_prefix(rules_dir, capsys):
     """rules/my_rules.toml is loaded: its rules are of the kind their id starts with, and check-rules runs them."""
-    n = len(load_rules(RULES).rules)
+    base = load_rules(RULES)
+    n = len(base.rules) + len(base.context.patterns)     # check-rules runs the context patterns too
     append(rules_dir / "my_rules.toml", TENGE)
     rules = load_rules(rules_dir)
     rule = rules.by_id("amount.tenge")
@@ -195,7 +196,8 @@ def test_numeric_rule_without_num(rules_dir):
 def test_rule_category_checked(rules_dir):
     """A rule's `category` field is one of the categories of settings.toml."""
     path = rules_dir / "org.toml"
-    line = append(path, "[[rule]]\nid = \"org.typo\"\ncategory = \"compnay\"\npattern = '(?P<name>某某厂)'\n") + 1
+    line = append(path, "[[rule]]\nid = \"org.typo\"\ninterpret = \"quoted\"\ncategory = \"compnay\"\n"
+                        "pattern = '(?P<name>某某厂)'\n") + 1
     one_problem(rules_dir, f"{path}:{line}: [org.typo]", "unknown category 'compnay'")
 
 
@@ -312,23 +314,40 @@ def test_unread_date_groups_are_refused(rules_dir):
     one_problem(rules_dir, f"{path}:{line}: [date.old]", "y_")
 
 
-@pytest.mark.parametrize("edit,words", [
-    ("\n[[tial]]\nid = \"x\"\npattern = 'x'\n", ["unknown key 'tial'"]),
-    ("\n[[tail]]\nid = \"my_tail\"\npatern = 'x'\n", ["[my_tail] tail", "unknown field(s) ['patern']", "pattern"]),
-    ("\n[[dateline]]\nid = \"my_dateline\"\npattern = 'x'\ncuts_rest = true\n", ["[my_dateline] dateline",
-                                                                                 "['cuts_rest']"]),
+def test_output_limits_are_settings(rules_dir):
+    """settings.toml [output]: a sentence over max_sentence is cut to sentence_context each side."""
+    text = "一二三四五六七八九十" * 8 + "\n" + "甲" * 300 + "投资5亿元" + "乙" * 300 + "。\n"
+    path = rules_dir / "settings.toml"
+    path.write_text(path.read_text(encoding="utf-8").replace("max_sentence = 1000", "max_sentence = 100")
+                    .replace("sentence_context = 200", "sentence_context = 20"), encoding="utf-8")
+    res = process_text("o", text, load_rules(rules_dir))
+    amount = next(r for r in res.rows if r["kind"] == "amount")
+    assert amount["sentence"] == "…" + "甲" * 18 + "投资5亿元" + "乙" * 20 + "…"
+
+
+@pytest.mark.parametrize("place,words", [
+    ("extra/my_rules.toml", ["rules files are the *.toml files directly in rules/"]),
+    ("currency2.txt", ["rules/lists/"]),
+    ("lists/old/currency.txt", ["rules/lists/"]),
+    ("my_words.dict", ["rules/jieba_user.dict"]),
 ])
-def test_boilerplate_shape_is_checked(rules_dir, edit, words):
-    """boilerplate.toml: an unknown table or field, a missing pattern are problems naming the file."""
-    path = rules_dir / "boilerplate.toml"
-    append(path, edit)
-    found = problems(rules_dir)
-    assert found and all(p.startswith(f"{path}:") for p in found), found
-    assert all(any(w in p for p in found) for w in words), found
+def test_files_nothing_loads_are_refused_by_name(rules_dir, place, words):
+    """A rules-like file in a place nothing loads is refused by name (it would be ignored silently)."""
+    path = rules_dir / place
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("# columns: word code\n坚戈 KZT\n" if place.endswith(".txt") else "", encoding="utf-8")
+    one_problem(rules_dir, f"{path}: not loaded", *words)
 
 
-def test_boilerplate_tail_lines_checked(rules_dir):
-    """tail_lines is an integer (a quoted "8" is refused at its line)."""
-    path = rules_dir / "boilerplate.toml"
-    path.write_text(path.read_text(encoding="utf-8").replace("tail_lines = 8", "tail_lines = \"8\""), encoding="utf-8")
-    one_problem(rules_dir, f"{path}:", "tail_lines", "integer")
+def test_the_digest_follows_the_settings_in_effect(rules_dir, tmp_path, monkeypatch):
+    """The rules digest (the cache key) changes with a setting taken from the default rules, when
+    the user's folder has no settings.toml (its own files are unchanged)."""
+    (rules_dir / "settings.toml").unlink()
+    defaults = tmp_path / "defaults"
+    shutil.copytree(RULES, defaults)
+    monkeypatch.setattr(rules_module, "PACKAGE_RULES", defaults)
+    before = load_rules(rules_dir).digest
+    path = defaults / "settings.toml"
+    path.write_text(path.read_text(encoding="utf-8").replace("before_trigger = 60", "before_trigger = 30"),
+                    encoding="utf-8")
+    assert load_rules(rules_dir).digest != before

@@ -51,14 +51,27 @@ def rules_dir(tmp_path) -> Path:
     return d
 
 
-@pytest.mark.parametrize("argv", [["check-rules"], ["explain"], ["diff"], ["stats"], ["golden"], ["golden", "accept"]])
+def commands() -> list[str]:
+    """Every command of the parser (run, eval, ..., golden), as the parser itself lists them."""
+    import argparse
+    sub = next(a for a in cli.build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    return list(sub.choices)
+
+
+@pytest.mark.parametrize("argv", [[c] for c in commands()] + [["golden", "accept"]])
 def test_help_has_an_example(capsys, argv):
-    """Every tuning command's --help shows an example."""
+    """Every command's --help shows an example of itself."""
     with pytest.raises(SystemExit) as e:
         cli.main([*argv, "--help"])
     assert e.value.code == 0
     out = capsys.readouterr().out
     assert "examples:" in out and f"python -m pipeline {argv[0]}" in out
+
+
+def test_readme_documents_every_command():
+    """Every command appears in the README's command tables as `python -m pipeline COMMAND`."""
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    assert [c for c in commands() if f"| `python -m pipeline {c}" not in readme] == []
 
 
 # --- explain -----------------------------------------------------------------------------------------
@@ -181,9 +194,9 @@ def test_diff_against_golden(capsys, corpus, tmp_path):
     gold.mkdir()
     (gold / "a1.csv").write_text(
         "\ufeff" + ",".join(GOLD_COLUMNS) + "\n"
-        "a1,amount,3亿至5亿元,300000000,500000000,CNY,,\n"      # unchanged
-        "a1,percent,27.3%,27.4,,%,,\n"                         # changed value
-        "a1,count,12家,12,,家,,\n",                             # no longer produced
+        "a1,amount,3亿至5亿元,300000000,500000000,CNY,,,总投资,兰州新区,,,\n"      # unchanged
+        "a1,percent,27.3%,27.4,,%,,,总投资,兰州新区,,,up\n"                     # changed value
+        "a1,count,12家,12,,家,,,,,,,\n",                                        # no longer produced
         encoding="utf-8")
     code, out = call(capsys, "diff", corpus, "--golden-dir", gold)
     assert code == 0

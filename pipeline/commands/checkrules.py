@@ -16,6 +16,10 @@ example also fails when another rule wins the overlap.
 
 `python -m pipeline check-rules` prints the summary; tests/test_rule_examples.py
 makes each case its own pytest case.
+
+The patterns of rules/context.toml have cases too: an example names a
+`figure` (as written) and the context fields it must get; a negative names a
+figure none of whose context fields this pattern may decide.
 """
 from __future__ import annotations
 
@@ -26,10 +30,13 @@ import regex
 
 from ..article import analyse, rows_of
 from ..rules import Rule, Rules
+from ..stages import context as context_stage
 from .evaluate import show
 
 FIELDS = ("value", "value_max", "unit", "qualifier", "category")
 EXAMPLE_KEYS = {"text", "match", *FIELDS}
+CONTEXT_FIELDS = ("indicator", "entity", "period", "period_max", "change")
+CONTEXT_KEYS = {"text", "figure", *CONTEXT_FIELDS}
 SECTIONS = (("example", "examples"), ("negative", "negatives"), ("known_failure", "known_failures"))
 
 
@@ -104,7 +111,8 @@ def cases(rules: Rules, rule_ids=None) -> list[Case]:
     boilerplate rules' cases (rules/boilerplate.toml) come last."""
     out: list[Case] = []
     files: dict[str, list[str]] = {}
-    for rule in [*rules.rules, *rules.boilerplate.all()]:
+    patterns = list(rules.context.patterns.values()) if rules.context is not None else []
+    for rule in [*rules.rules, *patterns, *rules.boilerplate.all()]:
         if rule_ids is not None and rule.id not in rule_ids:
             continue
         if rule.file not in files:
@@ -142,6 +150,15 @@ def _line(lines: list[str], first: int, last: int, spec, used: set[int]) -> int:
 def malformed(case: Case) -> str:
     """What is wrong with the shape of a case ('' when nothing)."""
     spec = case.spec
+    if isinstance(case.rule, context_stage.Pattern):
+        if not isinstance(spec, dict):
+            return "must be a table { text = ..., figure = ..., indicator = ... }"
+        unknown = set(spec) - CONTEXT_KEYS
+        if unknown:
+            return f"unknown key(s) {sorted(unknown)}; allowed: {', '.join(sorted(CONTEXT_KEYS))}"
+        if not spec.get("text") or not spec.get("figure") or spec["figure"] not in spec["text"]:
+            return "needs 'text' and a 'figure' written in it"
+        return ""
     if case.kind == "negative" and isinstance(spec, str):
         return "" if spec else "empty text"
     if not isinstance(spec, dict):
@@ -216,6 +233,8 @@ def run_case(case: Case, rules: Rules) -> Outcome:
     raw = case.text
     a = analyse(raw, rules)
     rows = rows_of("", a)
+    if isinstance(case.rule, context_stage.Pattern):
+        return _run_context_case(case, a, rows)
     mine = [r for r in rows if r["rule"] == case.rule.id]
     notes = [f"lost     {c.text!r} [{c.start},{c.end}): {c.dropped}" for c in a.lost if c.rule == case.rule.id]
     notes += [f"rejected {c.text!r} [{c.start},{c.end}): {c.dropped}" for c in a.rejected if c.rule == case.rule.id]
@@ -241,6 +260,21 @@ def run_case(case: Case, rules: Rules) -> Outcome:
     return Outcome(case, passed, expected, got, notes)
 
 
+def _run_context_case(case: Case, a, rows: list[dict]) -> Outcome:
+    """A case of a context pattern: the figure's fields (example) or none decided by it (negative)."""
+    spec, pid = case.spec, case.rule.id
+    chosen = context_stage.contexts(a.cleaned.text, rows, a.context_rules)
+    figs = [(r, c) for r, c in zip(rows, chosen) if r["text"] == spec["figure"] and c]
+    got = [f"{show(r)} | " + " ".join(f"{k}={r.get(k, '')!r}[{c[k].rule}]" for k in CONTEXT_FIELDS)
+           for r, c in figs] or ["(no figure row " + repr(spec["figure"]) + ")"]
+    if case.kind == "negative":
+        passed = bool(figs) and not any(c[k].rule == pid and c[k].value for _, c in figs for k in CONTEXT_FIELDS)
+        return Outcome(case, passed, f"{spec['figure']!r} with no field decided by {pid}", got)
+    want = {k: str(spec[k]) for k in CONTEXT_FIELDS if k in spec}
+    passed = any(all(r.get(k, "") == v for k, v in want.items()) for r, _ in figs)
+    return Outcome(case, passed, f"{spec['figure']!r}" + "".join(f" {k}={v!r}" for k, v in want.items()), got)
+
+
 @dataclass
 class Report:
     """Everything check-rules found."""
@@ -262,8 +296,10 @@ class Report:
 
 
 def check(rules: Rules, rule_ids=None) -> Report:
-    """Run every case of the selected rules (all when rule_ids is None; boilerplate rules too)."""
-    selected = [r for r in [*rules.rules, *rules.boilerplate.all()] if rule_ids is None or r.id in rule_ids]
+    """Run every case of the selected rules (all when rule_ids is None; context and boilerplate rules too)."""
+    patterns = list(rules.context.patterns.values()) if rules.context is not None else []
+    selected = [r for r in [*rules.rules, *patterns, *rules.boilerplate.all()]
+                if rule_ids is None or r.id in rule_ids]
     selected = [r for r in selected if getattr(r, "section", "") != "field"]   # fields are tried by the lines
     outcomes = [run_case(c, rules) for c in cases(rules, {r.id for r in selected})]
     n_boiler = sum(1 for r in selected if getattr(r, "section", ""))

@@ -103,7 +103,9 @@ def cmd_eval(args) -> int:
 
     Precision, recall and F1 per kind (numbers matched on kind, value,
     value_max and unit; dates on value and value_max; orgs on text; as
-    multisets per article), then the missed and unexpected rows.
+    multisets per article), then the context of the matched figures per
+    field (share right, share of filled fields wrong), then the missed,
+    unexpected and differing rows.
 
     examples:
       python -m pipeline eval
@@ -114,7 +116,7 @@ def cmd_eval(args) -> int:
 
     from ..outputs import read_csv
     from ..run import run
-    from .evaluate import load_golden, report, score, scored_articles, table
+    from .evaluate import context_table, load_golden, report, score, scored_articles, table
     rules = _rules(args)
     inputs = _inputs(args)
     gold_dir = Path(args.gold)
@@ -139,6 +141,7 @@ def cmd_eval(args) -> int:
     s = score({aid: golden[aid] for aid in scored}, predicted)
     print(f"{len(scored)} article(s) scored")
     print(table(s))
+    print(context_table(s))
     print(report(s, args.limit))
     return 0
 
@@ -251,17 +254,21 @@ def cmd_stats(args) -> int:
 
     Rules that never fire are listed next; last, the leftover numbers (numbers
     no row covers) counted by the word that follows them, e.g. `倍` ×12: the
-    shapes no rule takes, worth a rule or excluded on purpose (SPEC).
+    shapes no rule takes, worth a rule or excluded on purpose (SPEC). Then
+    the context of the figures: each field's fill count, by rule or list,
+    and the commonest indicators and entities.
 
     examples:
       python -m pipeline stats
       python -m pipeline stats new_articles/
     """
     from .leftovers import WordCounts, format_table
-    from .stats import collect, format_stats
+    from .stats import ContextStats, collect, format_stats
     rules = _rules(args)
     left = WordCounts.empty()
-    print(format_stats(rules, *collect(_inputs(args), rules, left)))
+    ctx = ContextStats()
+    print(format_stats(rules, *collect(_inputs(args), rules, left, ctx)))
+    print(ctx.format())
     print("\n" + format_table(left))
     return 0
 

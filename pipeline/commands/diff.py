@@ -15,13 +15,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..article import process_file
-from ..outputs import KINDS, neutralise, read_csv
+from ..outputs import CONTEXT_COLUMNS, KINDS, neutralise, read_csv
 from ..rules import Rules
 from ..run import discover
 from .checkrules import display_path
 from .evaluate import load_golden, show
 
-ATTRS = ("value", "value_max", "unit", "qualifier", "category")
+ATTRS = ("value", "value_max", "unit", "qualifier", "category", *CONTEXT_COLUMNS)
 GOLDEN_GROUP = "(golden)"
 
 

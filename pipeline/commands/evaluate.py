@@ -3,7 +3,9 @@
 Matching (per article and kind, as multisets): numeric kinds on (value,
 value_max, unit); dates on (value, value_max); orgs on text. Qualifier and
 category are scored separately on the matched rows, so a wrong qualifier
-shows up without hiding the match.
+shows up without hiding the match; so is the context of each matched figure
+(SPEC "Context of a figure"), per field: the share right, and the share of
+the fields we filled that are wrong.
 """
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..outputs import KINDS, read_csv
+from ..outputs import FIGURE_KINDS, KINDS, read_csv
 
 
 def match_key(row: dict) -> tuple:
@@ -21,6 +23,30 @@ def match_key(row: dict) -> tuple:
     if kind == "date":
         return (kind, row["value"], row.get("value_max", ""))
     return (kind, row["value"], row.get("value_max", ""), row.get("unit", ""))
+
+
+# The context fields scored on matched figures; `period` is the pair period..period_max.
+CONTEXT_FIELDS = ("indicator", "entity", "period", "change")
+# An indicator is right when it equals the gold or one ends with the other and the shorter has at
+# least this many characters (企业 for 生物医药企业: the head noun is right, the modifier missing).
+MIN_INDICATOR_SUFFIX = 2
+
+
+def context_value(row: dict, name: str) -> str:
+    """A context field of a row as scored: period..period_max for `period`."""
+    if name == "period":
+        return row.get("period", "") + (".." + row["period_max"] if row.get("period_max") else "")
+    return row.get(name, "")
+
+
+def context_right(name: str, want: str, got: str) -> bool:
+    """Is a predicted context field right? Equal; an indicator may also be a suffix of the other."""
+    if want == got:
+        return True
+    if name == "indicator" and want and got:
+        short, long_ = sorted((want, got), key=len)
+        return len(short) >= MIN_INDICATOR_SUFFIX and long_.endswith(short)
+    return False
 
 
 def load_golden(gold_dir: Path) -> dict[str, list[dict]]:
@@ -46,6 +72,11 @@ class Score:
     missed: list = field(default_factory=list)            # (article, gold row)
     unexpected: list = field(default_factory=list)        # (article, predicted row)
     wrong_attr: list = field(default_factory=list)        # (article, gold row, predicted row)
+    figures: int = 0                                      # matched figure rows (context scored on them)
+    ctx_ok: Counter = field(default_factory=Counter)      # context field -> right on matched figures
+    ctx_filled: Counter = field(default_factory=Counter)  # context field -> filled by us on matched figures
+    ctx_wrong_filled: Counter = field(default_factory=Counter)  # ... of which wrong
+    wrong_context: list = field(default_factory=list)     # (article, field, gold row, predicted row)
 
     def prf(self, kind: str | None = None):
         tp = sum(self.tp.values()) if kind is None else self.tp[kind]
@@ -75,18 +106,54 @@ def score(golden: dict[str, list[dict]], predicted: dict[str, list[dict]]) -> Sc
             cands = by_key.get(match_key(g))
             if cands:
                 # prefer a candidate that also agrees on qualifier/category and text
-                best = max(cands, key=lambda r: (attr(r) == attr(g), r["text"] == g["text"]))
+                best = max(cands, key=lambda r: (attr(r) == attr(g), r["text"] == g["text"],
+                                                 context_agreement(g, r)))
                 cands.remove(best)
                 s.tp[g["kind"]] += 1
                 if attr(best) == attr(g):
                     s.attr_ok[g["kind"]] += 1
                 else:
                     s.wrong_attr.append((aid, g, best))
+                if g["kind"] in FIGURE_KINDS:
+                    score_context(s, aid, g, best)
             else:
                 s.missed.append((aid, g))
         for rows in by_key.values():
             s.unexpected += [(aid, r) for r in rows]
     return s
+
+
+def context_agreement(g: dict, r: dict) -> int:
+    """How many context fields of r are right for g (to pick among equal candidates)."""
+    return sum(context_right(n, context_value(g, n), context_value(r, n)) for n in CONTEXT_FIELDS)
+
+
+def score_context(s: Score, aid: str, g: dict, p: dict) -> None:
+    """Count the context fields of one matched figure into s."""
+    s.figures += 1
+    for name in CONTEXT_FIELDS:
+        want, got = context_value(g, name), context_value(p, name)
+        ok = context_right(name, want, got)
+        s.ctx_ok[name] += ok
+        if got:
+            s.ctx_filled[name] += 1
+            s.ctx_wrong_filled[name] += not ok
+        if not ok:
+            s.wrong_context.append((aid, name, g, p))
+
+
+def context_table(s: Score) -> str:
+    """Per context field: share right on matched figures, share of our filled fields that are wrong."""
+    lines = [f"\ncontext of {s.figures} matched figures:",
+             f"{'field':10} {'right':>6} {'filled':>6} {'wrong':>6} {'share right':>11} {'filled wrong':>12}"]
+    for name in CONTEXT_FIELDS:
+        ok, filled, bad = s.ctx_ok[name], s.ctx_filled[name], s.ctx_wrong_filled[name]
+        lines.append(f"{name:10} {ok:6} {filled:6} {bad:6} {(ok / s.figures if s.figures else 1):11.3f} "
+                     f"{(bad / filled if filled else 0):12.3f}")
+    ok, filled, bad = (sum(c.values()) for c in (s.ctx_ok, s.ctx_filled, s.ctx_wrong_filled))
+    n = s.figures * len(CONTEXT_FIELDS)
+    lines.append(f"{'ALL':10} {ok:6} {filled:6} {bad:6} {(ok / n if n else 1):11.3f} {(bad / filled if filled else 0):12.3f}")
+    return "\n".join(lines)
 
 
 def show(row: dict) -> str:
@@ -125,4 +192,8 @@ def report(s: Score, limit: int | None = None) -> str:
     out.append(f"\nmatched with a different qualifier/category: {len(s.wrong_attr)}")
     for aid, g, p in s.wrong_attr[:limit]:
         out.append(f"  {aid}: want {show(g)}\n  {' ' * len(aid)}  got  {show(p)}")
+    out.append(f"\nmatched figures with a different context field: {len(s.wrong_context)}")
+    for aid, name, g, p in s.wrong_context[:limit]:
+        out.append(f"  {aid}: {g['text']} {name}: want {context_value(g, name) or '(empty)'}, "
+                   f"got {context_value(p, name) or '(empty)'}")
     return "\n".join(out)

@@ -5,7 +5,8 @@ the cleaned Simplified text, the cleaning edits (fixer, span in the raw text,
 old -> new, note), the Traditional->Simplified conversions, the article's
 metadata, the jieba tokens, every candidate with its rule, span and fields
 (kept, or lost to which winner and why), the candidates a rule's
-interpretation rejected (with the reason), and the final rows.
+interpretation rejected (with the reason), the final rows, and for each
+figure how each context field was chosen (the rule or list) or why it is empty.
 """
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from collections import Counter
 
 from ..article import Analysis, analyse, rows_of
 from ..rules import Rules
+from ..stages import context as context_stage
 from ..stages.align import apply_edits
 from ..stages.convert import t2s
 from ..stages.extract import Candidate
@@ -66,8 +68,13 @@ def conversion_line(raw: str, a: Analysis) -> str:
 
 
 def candidate_line(c: Candidate, status: str) -> str:
-    """One candidate: span, kind, rule, text, fields, and what became of it."""
-    return f"  [{c.start},{c.end}) {c.kind:8} {c.rule:24} {c.text!r} {_fields(c)}\n      -> {status}"
+    """One candidate: span, kind, rule, text, fields, what became of it, and (orgs) how its start was
+    found, naming the list or setting that decided."""
+    why = c.fields.get("_why", "") if c.fields else ""
+    if c.kind == "org" and status.startswith("lost"):
+        status += " (each rule's priority: rules/org.toml)"
+    return f"  [{c.start},{c.end}) {c.kind:8} {c.rule:24} {c.text!r} {_fields(c)}\n      -> {status}" \
+        + (f"\n      name: {why}" if why else "")
 
 
 def explain(raw: str, rules: Rules, rule_prefix: str = "") -> str:
@@ -98,6 +105,14 @@ def explain(raw: str, rules: Rules, rule_prefix: str = "") -> str:
     rows = rows_of("", a)
     out += [f"== final rows ({len(rows)}) ==",
             *([f"  [{r['start']},{r['end']}) {show(r)}" for r in rows] or ["  (none)"])]
+    if a.context_rules is not None:
+        chosen = context_stage.contexts(a.cleaned.text, rows, a.context_rules)
+        figs = [(r, c) for r, c in zip(rows, chosen) if c]
+        out += ["", f"== context of each figure ({len(figs)}; rules/context.toml, rules/lists/context_*.txt) =="]
+        for r, c in figs:
+            out.append(f"  [{r['start']},{r['end']}) {r['kind']} {r['text']}")
+            out += [f"      {context_stage.describe(k, c[k])}" for k in ("indicator", "entity", "period",
+                                                                         "period_max", "change")]
     if a.warnings:
         out += ["", f"== warnings ({len(a.warnings)}) ==", *(f"  {w}" for w in a.warnings)]
     return "\n".join(out)

@@ -68,11 +68,13 @@ def find(text: str, spans, rules: Rules) -> list[Leftover]:
     return out
 
 
-def csv_rows(article: str, text: str, found: list[Leftover]) -> list[dict]:
-    """Rows of leftovers.csv (outputs.LEFTOVER_COLUMNS) for one article."""
+def csv_rows(article: str, text: str, found: list[Leftover], settings: dict) -> list[dict]:
+    """Rows of leftovers.csv (outputs.LEFTOVER_COLUMNS) for one article (settings: rules.settings,
+    the sentence limits)."""
     ends = sentence_ends(text)
+    cut = (settings["max_sentence"], settings["sentence_context"])
     return [{"article": article, "text": x.text, "next_word": x.next_word, "start": x.start, "end": x.end,
-             "sentence": sentence_of(text, x.start, x.end, ends)} for x in found]
+             "sentence": sentence_of(text, x.start, x.end, ends, *cut)} for x in found]
 
 
 @dataclass

@@ -406,8 +406,8 @@ def index_data(out_dir: pathlib.Path, rules: Rules, build: str, dest: pathlib.Pa
             "formula_start": list(FORMULA_START), "plain_value": PLAIN_VALUE.pattern,
             "out_dir": str(out_dir), "store": str(pathlib.Path(out_dir).resolve()),
             "rules": rule_places(rules),
-            "sentence": {"end": _article.SENTENCE_END.pattern, "max": _article.MAX_SENTENCE,
-                         "context": _article.CONTEXT},
+            "sentence": {"end": _article.SENTENCE_END.pattern, "max": rules.settings["max_sentence"],
+                         "context": rules.settings["sentence_context"]},
             "rules_option": "" if pathlib.Path(rules.dir).resolve() == default_rules_dir().resolve()
             else str(rules.dir),
             "data_dir": f"{quote(data_folder(dest).name)}/{build}", "chunks": chunks, "articles": index}
@@ -441,7 +441,7 @@ def _build(out_dir: pathlib.Path, gold_dir: pathlib.Path | None, dest: pathlib.P
             spans = [(s, e) for s, e in ((to_offset(r.get("start")), to_offset(r.get("end"))) for r in rows)
                      if s is not None and e is not None]
             left = leftovers.find(clean, spans, rules) if clean is not None else []
-            for row in leftovers.csv_rows(art, clean or "", left):
+            for row in leftovers.csv_rows(art, clean or "", left, rules.settings):
                 left_csv.write(row)
             gold, gold_sha256 = read_gold(gold_dir, art)
             summary, detail = article_entry(meta, rows, clean, gold, left)

@@ -5,7 +5,9 @@ which rules), candidates its interpretation rejected, and how many examples,
 negatives and known failures it carries. Rules with no candidate at all are
 listed at the end: dead, or waiting for an article that needs them. Then the
 leftover numbers (numbers no row covers, `leftovers.py`) counted by the word
-that follows them: the shapes worth a rule (`倍` ×12, `成` ×5).
+that follows them: the shapes worth a rule (`倍` ×12, `成` ×5). With a
+`ContextStats`, the context of the figures too: how many of each field are
+filled, which rule or list filled them, the commonest indicators and entities.
 """
 from __future__ import annotations
 
@@ -13,7 +15,9 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..article import analyse
+from ..article import analyse, rows_of
+from ..outputs import CONTEXT_COLUMNS
+from ..stages import context as context_stage
 from ..rules import Rules
 from ..run import discover
 from ..stages.read import ReadError, read_file
@@ -32,8 +36,40 @@ class RuleStats:
     reasons: Counter = field(default_factory=Counter)      # rejection reason (shortened) -> n
 
 
+@dataclass
+class ContextStats:
+    """The context of the figures over the corpus."""
+    figures: int = 0
+    filled: Counter = field(default_factory=Counter)       # context column -> figures with it filled
+    by_rule: Counter = field(default_factory=Counter)      # (column, rule or list) -> n filled
+    values: dict = field(default_factory=lambda: defaultdict(Counter))   # indicator/entity -> value -> n
+
+    def add(self, rows: list[dict], chosen: list[dict]) -> None:
+        for r, c in zip(rows, chosen):
+            if not c:
+                continue
+            self.figures += 1
+            for k in CONTEXT_COLUMNS:
+                if c[k].value:
+                    self.filled[k] += 1
+                    self.by_rule[(k, c[k].rule)] += 1
+            for k in ("indicator", "entity"):
+                if c[k].value:
+                    self.values[k][c[k].value] += 1
+
+    def format(self, top: int = 10) -> str:
+        n = self.figures or 1
+        out = [f"\ncontext of {self.figures} figures (filled, and by which rule or list):"]
+        for k in CONTEXT_COLUMNS:
+            rules_ = "; ".join(f"{rule or '?'}×{m}" for (col, rule), m in self.by_rule.most_common() if col == k)
+            out.append(f"  {k:10} {self.filled[k]:5} ({self.filled[k] / n:.0%})  {rules_}")
+        for k in ("indicator", "entity"):
+            out.append(f"  commonest {k} values: " + ", ".join(f"{v}×{m}" for v, m in self.values[k].most_common(top)))
+        return "\n".join(out)
+
+
 def collect(inputs: list[Path], rules: Rules,
-            leftovers: WordCounts | None = None) -> tuple[dict[str, RuleStats], int, list[str]]:
+            leftovers: WordCounts | None = None, context: ContextStats | None = None) -> tuple[dict[str, RuleStats], int, list[str]]:
     """Stats per rule id over every article of the inputs, the number of articles, and read errors;
     the leftover numbers of each article go into `leftovers` when given."""
     stats: dict[str, RuleStats] = defaultdict(RuleStats)
@@ -49,6 +85,9 @@ def collect(inputs: list[Path], rules: Rules,
         n += 1
         if leftovers is not None:
             leftovers.add(job.article, find_leftovers(a.cleaned.text, [(c.start, c.end) for c in a.kept], rules))
+        if context is not None and a.context_rules is not None:
+            rows = rows_of(job.article, a)
+            context.add(rows, context_stage.contexts(a.cleaned.text, rows, a.context_rules))
         for c in a.kept:
             stats[c.rule].hits += 1
         for c in a.lost:

@@ -1,0 +1,712 @@
+"""Stage 6, context: what each figure measures, whose it is, when, and whether it is a change.
+
+SPEC "Context of a figure": every amount, count, percent and quantity row gets
+`indicator`, `entity`, `period`, `period_max` and `change`, read from its
+clause as written; where the text does not say, the field stays empty (a
+wrong context is worse than none). The stage reads the cleaned text and the
+rows already found: date rows give periods, org rows give entities.
+
+A sentence ends at 。！？ or a line end (；and ，do not end it); its clauses
+at ，；：. For each clause the stage reads its subject (an org row, a place or
+reference word, or the words before a value verb) and carries it to the
+following clauses of the sentence that have none. For each figure it reads
+the `gap` (the clause text between the subject or the figure before, and the
+figure) and the `tail` (the text after it): the patterns of
+`rules/context.toml`, tried in file order, decide the indicator and change.
+Every choice names its rule, for `explain`.
+"""
+from __future__ import annotations
+
+import re
+from bisect import bisect_left, bisect_right
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import regex
+
+from ..outputs import FIGURE_KINDS
+
+CONTEXT_FILE = "context.toml"
+TOP_FIELDS = {"pattern", "max_gap"}
+PATTERN_FIELDS = {"id", "on", "pattern", "note", "examples", "negatives", "no_period", "requires"}
+PARTS = ("gap", "tail", "clause")
+# The lists the stage reads (rules/lists/<name>.txt, one word a line).
+LISTS = {"head": "context_head", "lead": "context_lead", "stop": "context_stop",
+         "preposition": "context_preposition", "reference": "context_reference", "opener": "context_opener",
+         "modal": "context_modal",
+         "time_word": "context_time_word", "same_time": "context_same_time", "year_word": "context_year_word",
+         "place": "place"}
+VERB_LIST = "context_value_verb"
+FRAGMENT_NAME = regex.compile(r"\{([A-Z][A-Z0-9_]*)\}")
+# Sentence ends (SPEC: ；and ，do not end a sentence) and clause ends inside a sentence.
+SENTENCE_END = regex.compile(r"[。！？!?\n]")
+CLAUSE_END = regex.compile(r"[，,；;：:]")
+# A date row right after one of these, or right before one of those, is a comparison base, not the
+# figure's period (较2018年提高…, 与2020年相比, 恢复到2019年同期的…).
+BASE_BEFORE = regex.compile(r"(?:较|比|与|同|相对于|恢复到|恢复至)$")
+BASE_AFTER = regex.compile(r"(?:同期|相比|末相比|底相比|水平|的[0-9.]+倍)")
+BASE_WINDOW = 8        # characters after a date searched for BASE_AFTER
+# Punctuation right after a figure: no noun follows it.
+PUNCT = set("，,；;。：:、！？!?）)】」”\n")
+# Characters trimmed off the ends of an indicator or entity; an indicator holding a digit is a
+# piece of another figure and is dropped.
+TRIM = " \t　的了及和与、"
+DIGIT = regex.compile(r"[0-9０-９](?![A-Za-z])")     # 4A级景区 is a name, 3家 is a figure
+# A name holding 等 (甲、乙等生物医药企业) is what follows it.
+ETC_WORD = "等"
+# An indicator or entity longer than this is not a name but a clause read wrong: left empty.
+MAX_NAME = 24
+# At most this many characters extend an org or place into a longer subject (兰州市 + 财政).
+MAX_EXTENSION = 8
+# Conjunctions between two figures of one indicator (完成21.4亿元和16.2亿元).
+JOIN = regex.compile(r"^[和及、]$")
+# A clause opening with this word reads a new subject before its verb (其中高校院所输出…).
+SUBJECT_OPENER = "其中"
+# After a list of names, 等 and what they are (甲医院、乙医院等6家医院): part of the subject.
+ETC = regex.compile(r"等(?:[0-9一二三四五六七八九十两]+[家个所座名])?(?=\p{Han})")
+MAX_ETC_NOUN = 8
+OPEN_QUOTE = {"“", '"', "「"}
+# The rule name of a reference word (全市, 园区): a whole reference, never the start of a longer name.
+REFERENCE_RULE = "lists/context_reference.txt"
+# A clause with this word gives the i-th of a list of subject names to its i-th figure (甲、乙分别完成3亿元和2亿元).
+RESPECTIVELY = "分别"
+# Org rows joined by these form one entity (甲大学、乙大学共建…).
+ORG_JOIN = regex.compile(r"^[、和及]$")     # not 与: 甲大学与乙公司合作… is 甲大学's
+
+
+@dataclass
+class Pattern:
+    """One named pattern of rules/context.toml."""
+    id: str
+    on: str                  # gap | tail | clause
+    regex: object
+    file: str
+    line: int
+    note: str = ""
+    no_period: bool = False
+    examples: list = field(default_factory=list)
+    negatives: list = field(default_factory=list)
+    known_failures: list = field(default_factory=list)
+    kind: str = "context"
+    requires: tuple = ()     # the pattern is tried only on a text holding one of these (speed only)
+
+    def __post_init__(self):
+        words = sorted(set(self.requires), key=len, reverse=True)
+        self.requires_re = re.compile("|".join(map(re.escape, words))) if words else None
+        self.where = f"{self.file}:{self.line}"
+
+
+@dataclass
+class ContextRules:
+    patterns: dict[str, Pattern]
+    words: dict[str, object]          # list key of LISTS -> Words
+    list_files: dict[str, str]        # list key -> its file, for explain
+    verbs: object = None              # Words of lists/context_value_verb.txt
+    max_gap: int = 40                 # context.toml `max_gap`: characters of a gap or clause read
+
+
+@dataclass
+class Choice:
+    """One context field of one figure: its value, the rule or list that chose it, and why."""
+    value: str = ""
+    rule: str = ""
+    why: str = ""
+
+
+class _WordMatch:
+    """The longest word of a Words list found at a position (shaped like a regex match)."""
+    __slots__ = ("word", "_end")
+
+    def __init__(self, word: str, end: int):
+        self.word, self._end = word, end
+
+    def group(self) -> str:
+        return self.word
+
+    def end(self) -> int:
+        return self._end
+
+
+class Words:
+    """A word list matched at a position, longest word first, by set look-ups (a regex alternation of
+    the 2,800 places costs ~15 µs a try, this ~1 µs)."""
+
+    def __init__(self, words: list[str]):
+        self.words = {w for w in words if w}
+        self.lengths = sorted({len(w) for w in self.words}, reverse=True)
+        self.first = {w[0] for w in self.words}
+
+    def match(self, text: str, pos: int = 0, end: int | None = None) -> _WordMatch | None:
+        end = len(text) if end is None else end
+        if pos >= end or text[pos] not in self.first:
+            return None
+        for n in self.lengths:
+            if pos + n <= end and text[pos:pos + n] in self.words:
+                return _WordMatch(text[pos:pos + n], pos + n)
+        return None
+
+
+def strip_end(s: str, words: "Words | None") -> str:
+    """s without the words of `words` it ends with (游客将 -> 游客, 收入有望 -> 收入)."""
+    if words is None:
+        return s
+    changed = True
+    while changed and s:
+        changed = False
+        for n in words.lengths:
+            if len(s) > n and s[-n:] in words.words:
+                s, changed = s[:-n], True
+                break
+    return s
+
+
+def _starts(words: list[str]) -> Words | None:
+    """The words as a Words matcher, or None when there are none."""
+    w = Words(words)
+    return w if w.words else None
+
+
+def trie_alternation(words: list[str]) -> str:
+    """A regex matching the same words as `rules._alternation` (the longest at a position first), as a
+    trie: 达(?:到)? for 达, 达到. The `regex` module tries a flat alternation of a hundred words one by
+    one at each position; the trie halves the cost of the context patterns."""
+    root: dict = {}
+    for w in set(words):
+        if not w:
+            continue
+        node = root
+        for ch in w:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+
+    def emit(node: dict) -> str:
+        kids = [(c, k) for c, k in sorted(node.items()) if c]
+        if not kids:
+            return ""
+        alts = [regex.escape(c) + emit(k) for c, k in kids]
+        body = alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
+        return f"(?:{body})?" if "" in node else body
+
+    return "(?:" + emit(root) + ")" if root else "(?!)"
+
+
+def load(rules_dir: Path, lists: dict, fragments: dict, expand, problems: list[str]) -> ContextRules:
+    """Read rules_dir/context.toml (patterns with {FRAGMENT}s expanded) and the context lists."""
+    import tomllib
+    # the context lists' fragments as tries: the same matches, faster
+    fragments = {**fragments, **{name.upper(): trie_alternation([r[0] for r in rows])
+                                 for name, rows in lists.items() if name.startswith("context_")}}
+    path = rules_dir / CONTEXT_FILE
+    patterns: dict[str, Pattern] = {}
+    words = {k: _starts([r[0] for r in lists.get(name, [])]) for k, name in LISTS.items()}
+    files = {k: str(rules_dir / "lists" / f"{name}.txt") for k, name in LISTS.items()}
+    verbs = _starts([r[0] for r in lists.get(VERB_LIST, [])])
+    if not path.exists():
+        return ContextRules(patterns, words, files, verbs, max_gap)
+    text = path.read_text(encoding="utf-8")
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        problems.append(f"{path}: not valid TOML: {e}")
+        return ContextRules(patterns, words, files, verbs, max_gap)
+    unknown = set(data) - TOP_FIELDS
+    if unknown:
+        problems.append(f"{path}: unknown top-level key(s) {sorted(unknown)}; allowed: {', '.join(sorted(TOP_FIELDS))}")
+    max_gap = data.get("max_gap", ContextRules.max_gap)
+    if not isinstance(max_gap, int) or max_gap < 1:
+        problems.append(f"{path}: max_gap must be a positive integer")
+        max_gap = ContextRules.max_gap
+    starts = [i + 1 for i, ln in enumerate(text.splitlines()) if ln.strip() == "[[pattern]]"]
+    for i, entry in enumerate(data.get("pattern", []) or []):
+        line = starts[i] if i < len(starts) else 1
+        where = f"{path}:{line}"
+        pid = entry.get("id")
+        if not pid:
+            problems.append(f"{where}: pattern #{i + 1} has no id")
+            continue
+        unknown = set(entry) - PATTERN_FIELDS
+        if unknown:
+            problems.append(f"{where}: [{pid}] unknown field(s) {sorted(unknown)}")
+        if pid in patterns:
+            problems.append(f"{where}: [{pid}] duplicate id")
+            continue
+        if entry.get("on") not in PARTS:
+            problems.append(f"{where}: [{pid}] `on` must be one of {', '.join(PARTS)}")
+            continue
+        pat = entry.get("pattern")
+        if not isinstance(pat, str) or not pat:
+            problems.append(f"{where}: [{pid}] missing field 'pattern'")
+            continue
+        try:
+            compiled = regex.compile(expand(pat, fragments, f"{where}: [{pid}]", problems))
+        except regex.error as e:
+            problems.append(f"{where}: [{pid}] regex does not compile: {e}")
+            continue
+        requires = []
+        for w in entry.get("requires", []) or []:     # a word, or {LIST}: every word of rules/lists/list.txt
+            m = FRAGMENT_NAME.fullmatch(str(w))
+            if m and m.group(1).lower() not in lists:
+                problems.append(f"{where}: [{pid}] requires {w}: no list rules/lists/{m.group(1).lower()}.txt")
+            requires += [r[0] for r in lists.get(m.group(1).lower(), [])] if m else [str(w)]
+        patterns[pid] = Pattern(pid, entry["on"], compiled, str(path), line, entry.get("note", ""),
+                                bool(entry.get("no_period", False)), list(entry.get("examples", [])),
+                                list(entry.get("negatives", [])), requires=tuple(requires))
+    return ContextRules(patterns, words, files, verbs, max_gap)
+
+
+def spans(text: str, start: int, end: int, ends) -> list[tuple[int, int]]:
+    """The pieces of text[start:end] between the matches of `ends` (each end kept in its piece)."""
+    out, s = [], start
+    for m in ends.finditer(text, start, end):
+        out.append((s, m.end()))
+        s = m.end()
+    if s < end:
+        out.append((s, end))
+    return out
+
+
+def clean_name(s: str) -> str:
+    """An indicator or entity as written, its edges trimmed; '' when it is no name (digits, too long)."""
+    s = s.strip(TRIM)
+    if ETC_WORD in s and len(s.rsplit(ETC_WORD, 1)[1]) >= 2:
+        s = s.rsplit(ETC_WORD, 1)[1]
+    if len(s) >= 2 and s[0] in "“\"「" and s[-1] in "”\"」" and s.count("“") <= 1:
+        s = s[1:-1]
+    if not s or DIGIT.search(s) or len(s) > MAX_NAME:
+        return ""
+    return s
+
+
+def skip_words(text: str, p: int, end: int, *res) -> int:
+    """p moved past any run of words of the given start-regexes (and blanks)."""
+    moved = True
+    while moved and p < end:
+        moved = False
+        while p < end and text[p] in " \t　":
+            p += 1
+        for r in res:
+            m = r.match(text, p, end) if r is not None else None
+            if m and m.end() > p:
+                p, moved = m.end(), True
+    return p
+
+
+class _Article:
+    """The rows of one article indexed by position, and the words of the rules."""
+
+    def __init__(self, text: str, rows: list[dict], cr: ContextRules):
+        self.text, self.rows, self.cr = text, rows, cr
+        self.dates = sorted((r["start"], r["end"], r) for r in rows if r["kind"] == "date")
+        self.date_starts = [d[0] for d in self.dates]
+        self.eligible = {d[0]: self._eligible(d[2]) for d in self.dates}   # start -> not a comparison base
+        self.orgs = {r["start"]: r for r in rows if r["kind"] == "org"}
+        self.parts: list[tuple[int, int]] = []     # the names of the last subject read, when a list
+
+    def eligible_date(self, d: dict) -> bool:
+        """A date row that can be a period: not a comparison base."""
+        return self.eligible[d["start"]]
+
+    def _eligible(self, d: dict) -> bool:
+        t = self.text
+        return not (BASE_BEFORE.search(t, max(0, d["start"] - 4), d["start"]) or
+                    BASE_AFTER.match(t, d["end"], min(len(t), d["end"] + BASE_WINDOW)))
+
+    def last_date(self, lo: int, hi: int) -> dict | None:
+        """The last eligible date row starting in [lo, hi)."""
+        i = bisect_left(self.date_starts, hi) - 1
+        while i >= 0 and self.dates[i][0] >= lo:
+            d = self.dates[i][2]
+            if self.eligible_date(d):
+                return d
+            i -= 1
+        return None
+
+    def last_any_date(self, lo: int, hi: int) -> dict | None:
+        """The last date row lying inside [lo, hi)."""
+        i = bisect_left(self.date_starts, hi) - 1
+        if i >= 0 and self.dates[i][0] >= lo and self.dates[i][1] <= hi:
+            return self.dates[i][2]
+        return None
+
+    def date_at(self, p: int) -> dict | None:
+        i = bisect_left(self.date_starts, p)
+        return self.dates[i][2] if i < len(self.dates) and self.dates[i][0] == p else None
+
+    def subject_at(self, p: int, end: int, verb_subject: bool = True) -> tuple[Choice, int] | None:
+        """The clause subject written at p: org rows (joined by 、/和), a reference or place word, or
+        (verb_subject) the words before a value verb (context.subject_before_verb)."""
+        t = self.text
+        pat = self.cr.patterns.get("context.subject_numbered")
+        end = min(end, p + self.cr.max_gap)
+        m = pat.regex.match(t[p:end]) if pat is not None else None
+        if m:
+            return Choice(m.group("entity"), pat.id, f"a counted or numbered subject ({pat.where})"), p + m.end("entity")
+        if (verb_subject or self._name_at(p, end) is not None) and "的" in t[p:end]:
+            for pid in ("context.subject_of_noun",):
+                pat = self.cr.patterns.get(pid)
+                m = pat.regex.match(t[p:end]) if pat is not None else None
+                if m and clean_name(strip_end(m.group("entity"), self.cr.words.get("modal"))):
+                    return Choice(clean_name(strip_end(m.group("entity"), self.cr.words.get("modal"))), pat.id,
+                                  f"the noun after 的 before the verb ({pat.where})"), p + m.end("entity")
+        first = self._name_at(p, end)
+        if first is None and not verb_subject:
+            return None
+        if first is None:
+            return self._before_verb(p, end)
+        how, q = first
+        parts = [(p, q)]
+        while q + 1 < end and ORG_JOIN.match(t[q]) and (nxt := self._name_at(q + 1, end)) is not None:
+            parts.append((q + 1, nxt[1]))
+            q = nxt[1]
+        etc = self._etc(q, end) if len(parts) > 1 else None
+        if etc:                              # 甲医院、乙医院等6家医院: the list and what it is
+            q = etc
+        elif len(parts) == 1 and how != REFERENCE_RULE and self._may_extend(q, end):   # 全市 is whole
+            h = self._head_end(q, end)
+            if h:                             # a facility of the name: 银川 + 河东国际机场
+                return Choice(t[p:h], "lists/context_head.txt", "a name and a facility head opening the clause"), h
+            before_verb = self._before_verb(p, end)
+            if before_verb and before_verb[1] > q and self._extends(q, before_verb[1]):
+                return before_verb            # the name's own part: 兰州市财政, 甲大学第二医院新院区工程
+        self.parts = parts if len(parts) > 1 else []
+        return Choice(t[p:q], how, "the org row(s) or place words opening the clause"), q
+
+    def _etc(self, q: int, end: int) -> int | None:
+        """The end of `等[count]noun` at q, the noun running up to a verb, adverb or preposition."""
+        t, w = self.text, self.cr.words
+        m = ETC.match(t, q, end)
+        if not m:
+            return None
+        stops = [w.get(k) for k in ("modal", "preposition", "stop")] + [self.cr.verbs]
+        for i in range(m.end() + 1, min(end, m.end() + MAX_ETC_NOUN) + 1):
+            if any(r is not None and r.match(t, i, end) for r in stops):
+                return i
+        return None
+
+    def _name_at(self, p: int, end: int) -> tuple[str, int] | None:
+        """(rule, end) of an org row, a reference word or a place word at p."""
+        org = self.orgs.get(p)
+        if org is not None:
+            return "org rows", org["end"]
+        for key in ("reference", "place"):
+            r = self.cr.words.get(key)
+            m = r.match(self.text, p, end) if r is not None else None
+            if m:
+                return f"lists/{LISTS[key]}.txt", m.end()
+        return None
+
+    def _head_end(self, q: int, end: int) -> int | None:
+        """The end of the longest run of at most MAX_EXTENSION Han characters at q that ends with a word
+        of lists/context_head.txt (附属中学新校区), or None."""
+        heads = self.cr.words.get("head")
+        if heads is None:
+            return None
+        t, best = self.text, None
+        stop = min(end, q + MAX_EXTENSION)
+        i = q
+        while i < stop and "\u4e00" <= t[i] <= "\u9fff":
+            for n in heads.lengths:
+                if i - n + 1 >= q and t[i - n + 1:i + 1] in heads.words:
+                    best = i + 1
+                    break
+            i += 1
+        return best
+
+    def _may_extend(self, q: int, end: int) -> bool:
+        """Can the name ending at q go on (a Han character that starts no verb, adverb or preposition)?"""
+        t, w = self.text, self.cr.words
+        if q >= end or not ("\u4e00" <= t[q] <= "\u9fff"):
+            return False
+        return not any(r is not None and r.match(t, q, end) for r in (self.cr.verbs, w.get("modal"), w.get("preposition")))
+
+    def _extends(self, a: int, b: int) -> bool:
+        """text[a:b] can go on a name opening a subject (兰州市|财政, 兰州|地区): short, no verb or preposition."""
+        r = self.cr.words.get("preposition")
+        return b - a <= MAX_EXTENSION and not (r is not None and r.match(self.text, a, b))
+
+    def _before_verb(self, p: int, end: int) -> tuple[Choice, int] | None:
+        """The words at p before a value verb that has its own object (context.subject_before_verb)."""
+        pat = self.cr.patterns.get("context.subject_before_verb")
+        m = pat.regex.match(self.text[p:end]) if pat is not None else None
+        if m and clean_name(m.group("entity")):
+            return Choice(clean_name(m.group("entity")), pat.id,
+                          f"the words before the verb ({pat.where})"), p + m.end("entity")
+        return None
+
+
+def _period(a: _Article, d: dict | None, rule: str, why: str) -> tuple[Choice, Choice]:
+    if d is None:
+        return Choice("", rule, why), Choice("", rule, why)
+    return (Choice(d["value"], rule, f"{why}: {d['text']}"),
+            Choice(d.get("value_max", ""), rule, f"{why}: {d['text']}"))
+
+
+def paragraph_date(a: _Article, para_start: int, para_end: int) -> dict | None:
+    """A date opening a paragraph (its first clause is a date, 截至2023年末，…), for its later sentences
+    that go on about the same thing (they open without a subject of their own)."""
+    t = a.text
+    p = skip_words(t, para_start, para_end, a.cr.words.get("lead"))
+    d = a.date_at(p)
+    if d is None:
+        return None
+    q = d["end"]
+    return d if q < para_end and t[q] in "，," and a.eligible_date(d) else None
+
+
+def contexts(text: str, rows: list[dict], cr: ContextRules) -> list[dict[str, Choice]]:
+    """For each row (same order), its context fields as Choices; {} for a date or org row."""
+    out: list[dict[str, Choice]] = [{} for _ in rows]
+    figures = sorted((r["start"], i) for i, r in enumerate(rows) if r["kind"] in FIGURE_KINDS)
+    if not figures:
+        return out
+    a = _Article(text, rows, cr)
+    fig_starts = [s for s, _ in figures]
+    para_start, para_date, para_first = 0, None, True
+    for s, e in spans(text, 0, len(text), SENTENCE_END):
+        if s == 0 or text[s - 1] == "\n":
+            para_end = text.find("\n", s)
+            para_end = len(text) if para_end < 0 else para_end
+            para_start, para_date, para_first = s, paragraph_date(a, s, para_end), True
+        lo, hi = bisect_left(fig_starts, s), bisect_left(fig_starts, e)
+        if lo < hi:
+            carried = None if para_first else para_date
+            _sentence(a, s, e, [figures[k][1] for k in range(lo, hi)], carried, out, para_start)
+        if text[s:e].strip():
+            para_first = False
+    return out
+
+
+def _sentence(a: _Article, s: int, e: int, idx: list[int], para_date: dict | None,
+              out: list[dict[str, Choice]], para_start: int = 0) -> None:
+    """The context of the figures (row indexes idx) of the sentence text[s:e]."""
+    t, cr, P = a.text, a.cr, a.cr.patterns
+    no_subject = Choice("", "", "no subject in the sentence before the figure")
+    subject = no_subject
+    last_ind = Choice()
+    k = 0
+    period_from = s
+    same_time = None         # 同日…: the figures after it in the sentence take the paragraph's last date
+    opened_sentence = False  # a clause with content was read (its subject decides the paragraph date)
+    after_semicolon = False
+    for cs, ce in spans(t, s, e, CLAUSE_END):
+        if k >= len(idx):         # no figure left in the sentence
+            break
+        lead = cr.words.get("lead")
+        q = skip_words(t, cs, ce, lead)
+        opened = t.startswith(SUBJECT_OPENER, q)
+        p = skip_words(t, cs, ce, cr.words.get("opener"))
+        own_time = year_word = None
+        while True:
+            d = a.date_at(p)          # a date row may hold its lead word (截至2023年底)
+            if d is None:
+                p = skip_words(t, p, ce, lead)
+                d = a.date_at(p)
+            if d is not None:
+                p = skip_words(t, d["end"], ce, cr.words.get("opener"), lead)
+                continue
+            kind, m = next(((kw, w.match(t, p, ce)) for kw in ("time_word", "same_time", "year_word")
+                            if (w := cr.words.get(kw)) is not None and w.match(t, p, ce)), (None, None))
+            if m is None:
+                break
+            if kind == "time_word":
+                own_time = m.group()
+            elif kind == "same_time":
+                same_time = m.group()
+            else:
+                year_word = m.group()
+            p = skip_words(t, m.end(), ce, cr.words.get("opener"), lead)
+        st = cr.words.get("same_time")
+        if same_time is None and st is not None:      # 兰州市科协同日公布…: anywhere in the clause
+            same_time = next((w for w in st.words if w in t[cs:ce]), None)
+        p = skip_words(t, p, ce, cr.words.get("modal"))
+        if t[p:p + 1] in OPEN_QUOTE and (p + 1) in a.orgs:     # “兰州高新区…入选…”，集聚…: the org in quotes
+            p += 1
+        a.parts = []
+        subj = a.subject_at(p, ce, verb_subject=not subject.value or opened or after_semicolon)
+        parts = a.parts
+        if subj is not None:
+            subject, p = subj
+            if not opened_sentence:   # a sentence with its own subject is about something else: no paragraph date
+                para_date = None
+        has_content = bool(t[p:ce].strip("，,；;：: "))
+        after_semicolon = t[ce - 1:ce] in "；;" or (after_semicolon and not has_content)
+        if has_content:
+            opened_sentence = True
+        prev_end, prev_ind = p, None
+        in_clause = None          # the figures of the clause after its subject (for 分别), when needed
+        while k < len(idx) and a.rows[idx[k]]["start"] < ce:
+            r = a.rows[idx[k]]
+            nxt = a.rows[idx[k + 1]]["start"] if k + 1 < len(idx) and a.rows[idx[k + 1]]["start"] < ce else ce
+            # a figure inside the subject (甲公司投资5亿元建设的公园已开园) reads its gap from the clause start
+            g0 = prev_end if prev_end <= r["start"] else cs
+            d = a.last_any_date(g0, r["start"])
+            if d is not None:             # 到2025年产值超过…, 兰州市2023年收入增长…: the gap starts after the date
+                g0 = d["end"]
+            gap = t[max(g0, r["start"] - cr.max_gap):r["start"]]
+            tail = t[r["end"]:nxt]
+            subj_here = subject
+            if parts and in_clause is None:
+                in_clause = [i for i in idx if cs <= a.rows[i]["start"] < ce and a.rows[i]["start"] >= p]
+            if parts and RESPECTIVELY in t[cs:ce] and len(in_clause) == len(parts) and idx[k] in in_clause:
+                ps, pe = parts[in_clause.index(idx[k])]
+                subj_here = Choice(t[ps:pe], subject.rule, f"name {in_clause.index(idx[k]) + 1} of the "
+                                                           f"subject, {RESPECTIVELY}")
+            elif r["start"] < p:         # a figure inside the subject is not its own entity
+                subj_here = no_subject
+            ctx = _figure(a, r, gap, tail, subj_here, last_ind if prev_ind is None else prev_ind,
+                          joined=prev_ind is not None)
+            # period: the last date before the figure in its sentence, unless the clause has its own time
+            no_period = ctx.pop("_no_period", None)
+            if no_period:
+                per = _period(a, None, no_period, "an old level, of an earlier time")
+            elif own_time and a.last_date(cs, r["start"]) is None:
+                per = _period(a, None, "lists/context_time_word.txt",
+                              f"the clause has its own time word {own_time}")
+            else:
+                d = a.last_date(period_from, r["start"])
+                if same_time and d is None:
+                    d = a.last_date(para_start, r["start"])
+                    per = _period(a, d, "lists/context_same_time.txt",
+                                  f"{same_time}: the last date of the paragraph before it")
+                elif d is not None and year_word and len(d["value"]) >= 4 and d["value"][:4].isdigit():
+                    per = (Choice(d["value"][:4], "lists/context_year_word.txt",
+                                  f"{year_word}: the year of {d['text']}"), Choice("", "lists/context_year_word.txt",
+                                                                                   f"{year_word}: one year"))
+                elif d is not None:
+                    per = _period(a, d, "sentence date", "the last date before the figure in its sentence")
+                elif para_date is not None:
+                    per = _period(a, para_date, "paragraph date", "the date opening the paragraph")
+                else:
+                    per = _period(a, None, "", "no date before the figure in its sentence or paragraph")
+            ctx["period"], ctx["period_max"] = per
+            out[idx[k]] = ctx
+            if ctx["indicator"].value:
+                last_ind = prev_ind = ctx["indicator"]
+            prev_end = r["end"]
+            k += 1
+
+
+def _counted_before(a: _Article, gap: str) -> bool:
+    """A count whose noun is written before it, after its verb (集聚生物医药企业200多家, 选派医师30名赴港):
+    the words between the last value verb and the figure are a name (not ending in 的 or 等)."""
+    p = a.cr.patterns.get("context.value_verb")
+    m = p.regex.search(gap) if p is not None else None
+    if not m:
+        return False
+    rest = m.group("indicator").strip()
+    return bool(clean_name(rest)) and not rest.endswith(("的", "等"))
+
+
+def _strip_subject(s: str, subject: Choice) -> str:
+    if subject.value and s.startswith(subject.value):
+        return s[len(subject.value):]
+    return s
+
+
+def _figure(a: _Article, r: dict, gap: str, tail: str, subject: Choice, last_ind: Choice,
+            joined: bool = False) -> dict:
+    """indicator, entity and change of one figure from its gap and tail (joined: a figure of the same
+    clause stands before it)."""
+    P = a.cr.patterns
+    modal = a.cr.words.get("modal")
+    opener = a.cr.words.get("opener")
+
+    def name(s: str) -> str:
+        s = _strip_subject(s.strip(TRIM), subject)
+        q = skip_words(s, 0, len(s), modal, opener)
+        return clean_name(strip_end(s[q:].strip(TRIM), modal))
+
+    def pat(pid: str, on: str):
+        p = P.get(pid)
+        if p is None or (p.requires_re is not None and not p.requires_re.search(on)):
+            return p, None
+        return p, p.regex.search(on)
+
+    ind = Choice("", "", "no pattern of rules/context.toml read an indicator")
+    ent = subject
+    change = Choice("", "", "no change word before the figure")
+    ctx: dict = {}
+    obj_p = P.get("context.object")
+    obj_cache: list[str] = []
+
+    def object_name() -> str:
+        """The noun after the figure (context.object), read once when first needed."""
+        if not obj_cache:
+            m = pat("context.object", tail)[1] if tail and tail[0] not in PUNCT else None
+            obj_cache.append(clean_name(m.group("noun")) if m else "")
+        return obj_cache[0]
+
+    g = gap.strip()
+    if JOIN.match(g) and last_ind.value and joined:
+        ind = Choice(last_ind.value, "join", f"joined by {g} to the figure before")
+    elif r["kind"] == "count" and object_name() and not _counted_before(a, g):
+        obj_name = object_name()
+        ind = Choice(obj_name, obj_p.id, f"the noun after the measure word ({obj_p.where})")
+    else:
+        for pid in ("context.from_level", "context.growth", "context.compare", "context.change_object", "context.share",
+                    "context.capacity", "context.verb_noun", "context.value_verb", "context.link_verb"):
+            p, m = pat(pid, g)
+            if not m:
+                continue
+            gd = m.groupdict()
+            if pid in ("context.capacity", "context.verb_noun"):
+                ind = Choice(m.group("indicator"), p.id, p.where)
+                if pid == "context.capacity" and object_name():
+                    ent = Choice(object_name(), p.id, f"the noun after the capacity ({p.where})")
+                break
+            if pid in ("context.value_verb", "context.link_verb"):
+                v = name(gd.get("indicator") or "")
+                if v:
+                    ind = Choice(v, p.id, f"after the verb {m.group('verb')} ({p.where})")
+                elif r["kind"] != "percent" and object_name():
+                    ind = Choice(object_name(), obj_p.id, f"nothing between {m.group('verb')} and the figure: "
+                                                     f"the noun after it ({obj_p.where})")
+                elif name(gd.get("before") or ""):
+                    ind = Choice(name(gd["before"]), p.id, f"before the verb {m.group('verb')} ({p.where})")
+                elif last_ind.value and not DIGIT.search(gd.get("before") or "") and not name(gd.get("before") or ""):
+                    ind = Choice(last_ind.value, p.id, "the indicator of the figure before in the sentence")
+                break
+            v = name(gd.get("indicator") or "")
+            if v:
+                ind = Choice(v, p.id, p.where)
+            elif last_ind.value:
+                ind = Choice(last_ind.value, p.id, f"the indicator of the figure before ({p.where})")
+            if gd.get("up"):
+                change = Choice("up", p.id, f"{gd['up']} before the figure ({p.where})")
+            elif gd.get("down"):
+                change = Choice("down", p.id, f"{gd['down']} ({p.where})")
+            if p.no_period:
+                ctx["_no_period"] = p.id
+            break
+        else:
+            v = name(g)
+            if v:
+                ind = Choice(v, "gap", "the words before the figure in its clause")
+            elif r["kind"] != "percent" and object_name():
+                ind = Choice(object_name(), obj_p.id, f"the noun after the figure ({obj_p.where})")
+    gr_p, gr = pat("context.grant", tail)
+    if gr and clean_name(gr.group("noun")) and r["kind"] == "percent":
+        ind = Choice(clean_name(gr.group("noun")), gr_p.id, f"the noun granted after the figure ({gr_p.where})")
+    of_p, of = pat("context.of_noun", tail)
+    if of and clean_name(of.group("noun")):
+        noun = clean_name(of.group("noun"))
+        if ind.value:
+            ent = Choice(noun, of_p.id, f"the figure is of the noun after 的 ({of_p.where})")
+        else:
+            ind = Choice(noun, of_p.id, f"the noun after 的, no indicator before ({of_p.where})")
+    ctx.update(indicator=ind, entity=ent, change=change)
+    return ctx
+
+
+def describe(name: str, c: Choice) -> str:
+    """One context field as explain shows it: how it was chosen, or why it is empty."""
+    if c.value:
+        return f"{name}: {c.value} by {c.rule or 'context'} ({c.why})"
+    return f"{name}: (empty) " + (f"[{c.rule}] " if c.rule else "") + c.why
+
+
+def apply(rows: list[dict], chosen: list[dict[str, Choice]]) -> None:
+    """Write the chosen values into the rows' context columns (figures only)."""
+    for r, c in zip(rows, chosen):
+        for k, v in c.items():
+            r[k] = v.value
