@@ -329,7 +329,10 @@ def read_head(text: str, rules: BoilerplateRules, meta: Meta) -> None:
     for k, (s, e) in enumerate(nonempty):
         line = text[s:e]
         lead = len(line) - len(line.lstrip())
-        m = next((m for rule in rules.dateline if (m := _run(rules, rule, "match", line, meta, lead))), None)
+        # the first line is the title, unless it opens with a dateline and text follows (an excerpt
+        # without its title); a text of one line is its title
+        m = None if k == 0 and len(nonempty) == 1 else \
+            next((m for rule in rules.dateline if (m := _run(rules, rule, "match", line, meta, lead))), None)
         if k == 0 and not m:
             meta.title = line.strip()
             continue
