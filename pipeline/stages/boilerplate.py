@@ -329,9 +329,9 @@ def read_head(text: str, rules: BoilerplateRules, meta: Meta) -> None:
     for k, (s, e) in enumerate(nonempty):
         line = text[s:e]
         lead = len(line) - len(line.lstrip())
-        # the first line is the title, unless it opens with a dateline and text follows (an excerpt
-        # without its title); a text of one line is its title
-        m = None if k == 0 and len(nonempty) == 1 else \
+        # the first line is the title, unless it opens with a dateline and text follows or it is long
+        # (an excerpt without its title); a short text of one line is its title
+        m = None if k == 0 and len(nonempty) == 1 and e - s <= rules.max_title_chars else \
             next((m for rule in rules.dateline if (m := _run(rules, rule, "match", line, meta, lead))), None)
         if k == 0 and not m:
             meta.title = line.strip()
