@@ -130,3 +130,15 @@ def test_truncated_excerpt_without_title(rules):
     assert res.status == "ok" and any("U+FFFD" in w for w in res.warnings)
     assert res.article_row()["date"] == "2022-11-03"
     assert [(r["kind"], r["value"]) for r in res.rows] == [("date", "2022-Q1"), ("count", "38"), ("date", "2022-05")]
+
+
+def test_one_line_dateline(rules):
+    """A short text of one line is its title, even when it opens like a dateline; a long one is the
+    first paragraph, and its dateline dates the article."""
+    short = process_text("s", "中新网兰州3月5日讯 全市发布\n", rules).article_row()
+    assert short["title"] == "中新网兰州3月5日讯 全市发布" and short["date"] == ""
+    text = "中新社北京5月19日电 (记者 闫小虹)19日,全国跨区送电完成2402亿千瓦时,同比增长19.7%,增速比一季度加快,为近年来同期最快的增速水平。\n"
+    long = process_text("l", text, rules)
+    assert long.article_row()["title"] == "" and long.article_row()["date"] == "--05-19"
+    assert [(r["kind"], r["value"]) for r in long.rows] == [("date", "--05-19"), ("quantity", "240200000000"),
+                                                             ("percent", "19.7")]
