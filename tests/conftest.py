@@ -7,6 +7,8 @@ with `pipeline.commands.golden.write_golden(golden_dir, article, rows)`, which p
 nothing and returns the lines saying what changed (+added -removed ~changed).
 Review the change with `git diff tests/golden` before committing.
 """
+from pathlib import Path
+
 import pytest
 
 
@@ -21,3 +23,13 @@ def pytest_addoption(parser):
 def update_golden(request) -> bool:
     """True when pytest runs with --update-golden: golden tests write instead of compare."""
     return bool(request.config.getoption("--update-golden"))
+
+
+@pytest.fixture
+def rules_dir(tmp_path) -> Path:
+    """A private copy of rules/ for a test to break or edit."""
+    import shutil
+    from tests.helpers import RULES
+    d = tmp_path / "rules"
+    shutil.copytree(RULES, d)
+    return d

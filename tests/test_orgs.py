@@ -2,8 +2,6 @@
 rules (lists and rules/org_settings.toml), and `explain` names the list or setting behind every org
 candidate that was cut, rejected or lost."""
 import pickle
-import shutil
-from pathlib import Path
 
 import pytest
 
@@ -12,17 +10,7 @@ from pipeline.commands.explain import explain
 from pipeline.rules import RulesError, load_rules
 from pipeline.stages import orgs
 from pipeline.stages.read import read_file
-from tests.helpers import corpus_articles, rules
-
-RULES = Path(__file__).resolve().parent.parent / "rules"
-
-
-@pytest.fixture
-def rules_dir(tmp_path) -> Path:
-    """A private copy of rules/ to edit."""
-    d = tmp_path / "rules"
-    shutil.copytree(RULES, d)
-    return d
+from tests.helpers import RULES, corpus_articles, rules
 
 
 def org_values(text: str, r) -> list[str]:

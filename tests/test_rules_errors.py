@@ -1,6 +1,5 @@
 """A broken rules folder is refused with `file:line: [rule id] problem` and exit 2, never a traceback;
 a rule that backtracks catastrophically is stopped, named, and does not cost the other rules' rows."""
-import shutil
 from pathlib import Path
 
 import pytest
@@ -8,25 +7,7 @@ import pytest
 from pipeline.commands import cli
 from pipeline.article import process_text
 from pipeline.rules import RulesError, load_rules
-
-RULES = Path(__file__).resolve().parent.parent / "rules"
-
-
-@pytest.fixture
-def rules_dir(tmp_path) -> Path:
-    """A private copy of rules/ to break."""
-    d = tmp_path / "rules"
-    shutil.copytree(RULES, d)
-    return d
-
-
-def append(path: Path, text: str) -> int:
-    """Append text to a rules file; return the 1-based line where the appended text starts."""
-    old = path.read_text(encoding="utf-8")
-    if not old.endswith("\n"):
-        old += "\n"
-    path.write_text(old + text, encoding="utf-8")
-    return old.count("\n") + 1
+from tests.helpers import RULES, append
 
 
 def check_rules(rules_dir: Path, capsys) -> tuple[int, str]:

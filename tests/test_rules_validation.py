@@ -11,25 +11,7 @@ from pipeline import rules as rules_module
 from pipeline.article import process_text
 from pipeline.commands import cli
 from pipeline.rules import RulesError, load_rules
-
-RULES = Path(__file__).resolve().parent.parent / "rules"
-
-
-@pytest.fixture
-def rules_dir(tmp_path) -> Path:
-    """A private copy of rules/ to break."""
-    d = tmp_path / "rules"
-    shutil.copytree(RULES, d)
-    return d
-
-
-def append(path: Path, text: str) -> int:
-    """Append text to a rules file; return the 1-based line where the appended text starts."""
-    old = path.read_text(encoding="utf-8") if path.exists() else ""
-    if old and not old.endswith("\n"):
-        old += "\n"
-    path.write_text(old + text, encoding="utf-8")
-    return old.count("\n") + 1
+from tests.helpers import RULES, append
 
 
 def check_rules(rules_dir: Path, capsys, *args) -> tuple[int, str]:
