@@ -9,8 +9,7 @@ from pipeline.article import process_text
 from pipeline.rules import RulesError, load_rules, read_list
 from pipeline.stages import base_units
 
-from helpers import rules
-from test_rules_errors import append, rules_dir  # noqa: F401  (the fixture: a private copy of rules/)
+from tests.helpers import append, rules
 
 UNIT_LIST = Path(__file__).resolve().parent.parent / "rules" / "lists" / "quantity_unit.txt"
 
