@@ -132,3 +132,14 @@ def test_a_list_of_subjects_shared_out_by_respectively():
     res = process_text("t", "武威市、张掖市分别新建学校5所和3所。", rules())
     got = [(r["text"], r["entity"]) for r in res.rows if r["kind"] == "count"]
     assert got == [("5所", "武威市"), ("3所", "张掖市")]
+
+
+def test_a_list_of_subjects_takes_its_partner_after_yu():
+    """After a list of two or more names, 与 adds one more partner (as the corpus gold annotates
+    甲、乙与丙共建…); a single name keeps its own figure (甲大学与乙公司合作…)."""
+    res = process_text("t", "西宁大学、青海民族大学与驻宁医院共建研究中心6个。", rules())
+    row = next(r for r in res.rows if r["kind"] == "count")
+    assert row["entity"] == "西宁大学、青海民族大学与驻宁医院"
+    res = process_text("t", "西宁大学与某某公司共建研究中心6个。", rules())
+    row = next(r for r in res.rows if r["kind"] == "count")
+    assert row["entity"] == "西宁大学"

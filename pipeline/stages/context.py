@@ -72,6 +72,8 @@ REFERENCE_RULE = "lists/context_reference.txt"
 RESPECTIVELY = "分别"
 # Org rows joined by these form one entity (甲大学、乙大学共建…).
 ORG_JOIN = regex.compile(r"^[、和及]$")     # not 与: 甲大学与乙公司合作… is 甲大学's
+# …but after a list of two or more (甲大学、乙大学与驻地医院共建…) 与 adds one more partner to it
+LIST_PARTNER = "与"
 
 
 @dataclass
@@ -361,6 +363,8 @@ class _Article:
         etc = self._etc(q, end) if len(parts) > 1 else None
         if etc:                              # 甲医院、乙医院等6家医院: the list and what it is
             q = etc
+        if len(parts) > 1 and q < end and t[q] == LIST_PARTNER:    # 甲、乙等医院与丙医院共建…: all of them
+            q = self._noun_end(q + 1, end) or q
         elif len(parts) == 1 and how != REFERENCE_RULE and self._may_extend(q, end):   # 全市 is whole
             h = self._head_end(q, end)
             if h:                             # a facility of the name: 银川 + 河东国际机场
@@ -375,10 +379,14 @@ class _Article:
         """The end of `等[count]noun` at q, the noun running up to a verb, adverb or preposition."""
         t, w = self.text, self.cr.words
         m = ETC.match(t, q, end)
-        if not m:
-            return None
+        return self._noun_end(m.end(), end) if m else None
+
+    def _noun_end(self, a: int, end: int) -> int | None:
+        """The end of a noun of at most MAX_ETC_NOUN characters at a: where a verb, adverb or
+        preposition of the lists starts (None when none starts within reach)."""
+        t, w = self.text, self.cr.words
         stops = [w.get(k) for k in ("modal", "preposition", "stop")] + [self.cr.verbs]
-        for i in range(m.end() + 1, min(end, m.end() + MAX_ETC_NOUN) + 1):
+        for i in range(a + 1, min(end, a + MAX_ETC_NOUN) + 1):
             if any(r is not None and r.match(t, i, end) for r in stops):
                 return i
         return None
