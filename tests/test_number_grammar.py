@@ -24,8 +24,9 @@ UNIT_CHARS = "十拾百佰千仟廿卅万萬亿億兆"
 ALPHABET = numbers.CN_DIGITS + UNIT_CHARS + "0123456789." + "点"
 # An Arabic digit right after a unit character: numbers.py reads 2亿5000万 as one number, the rules do
 # not; nor do they read a traditional scale glued to a simplified one (萬亿), which never meet in a text
-# converted to Simplified.
-MIXED = regex.compile(f"[{UNIT_CHARS}][0-9]|[萬億][万亿]|[万亿][萬億]")
+# converted to Simplified, nor 兆 after 万 or 亿 (万兆, 亿兆: a network speed and a literary "countless",
+# no figure of a report; numbers.py multiplies them out, the rules take one scale after a decimal).
+MIXED = regex.compile(f"[{UNIT_CHARS}][0-9]|[萬億][万亿]|[万亿][萬億]|[万萬亿億]兆")
 
 
 @settings(max_examples=3000, deadline=None)
