@@ -64,7 +64,7 @@ JOIN = regex.compile(r"^[和及、]$")
 SUBJECT_OPENER = "其中"
 # After a list of names, 等 and what they are (甲医院、乙医院等6家医院): part of the subject.
 ETC = regex.compile(r"等(?:[0-9一二三四五六七八九十两]+[家个所座名])?(?=\p{Han})")
-MAX_ETC_NOUN = 8
+MAX_ETC_NOUN = 12
 OPEN_QUOTE = {"“", '"', "「"}
 # The rule name of a reference word (全市, 园区): a whole reference, never the start of a longer name.
 REFERENCE_RULE = "lists/context_reference.txt"
@@ -343,6 +343,9 @@ class _Article:
         m = pat.regex.match(t[p:end]) if pat is not None else None
         if m:
             return Choice(m.group("entity"), pat.id, f"a counted or numbered subject ({pat.where})"), p + m.end("entity")
+        listed = self._noun_list(p, end)
+        if listed:
+            return listed
         if (verb_subject or self._name_at(p, end) is not None) and "的" in t[p:end]:
             for pid in ("context.subject_of_noun",):
                 pat = self.cr.patterns.get(pid)
@@ -375,6 +378,20 @@ class _Article:
         self.parts = parts if len(parts) > 1 else []
         return Choice(t[p:q], how, "the org row(s) or place words opening the clause"), q
 
+    def _noun_list(self, p: int, end: int) -> tuple[Choice, int] | None:
+        """A list of plain nouns, 等 and what they are (中山桥、白塔山等景点, 甲鼓、乙鼓等非遗项目) opening
+        the clause: the whole list (context.subject_list). A list whose first name is an org row is
+        read with the org rows."""
+        pat = self.cr.patterns.get("context.subject_list")
+        if pat is None or p in self.orgs:
+            return None
+        m = pat.regex.match(self.text[p:end])
+        q = self._etc(p + m.end(), end) if m else None
+        if q is None:
+            return None
+        self.parts = [(p + a, p + b) for a, b in _items(m.group())]
+        return Choice(self.text[p:q], pat.id, f"a list of names, 等 and what they are ({pat.where})"), q
+
     def _etc(self, q: int, end: int) -> int | None:
         """The end of `等[count]noun` at q, the noun running up to a verb, adverb or preposition."""
         t, w = self.text, self.cr.words
@@ -388,6 +405,10 @@ class _Article:
         stops = [w.get(k) for k in ("modal", "preposition", "stop")] + [self.cr.verbs]
         for i in range(a + 1, min(end, a + MAX_ETC_NOUN) + 1):
             if any(r is not None and r.match(t, i, end) for r in stops):
+                return i
+        heads = w.get("head")         # no verb within reach (…非物质文化遗产项目进景区): the first head noun
+        for i in range(a + 2, min(end, a + MAX_ETC_NOUN) + 1):
+            if heads is not None and any(i - n >= a and t[i - n:i] in heads.words for n in heads.lengths):
                 return i
         return None
 
@@ -440,6 +461,16 @@ class _Article:
             return Choice(clean_name(m.group("entity")), pat.id,
                           f"the words before the verb ({pat.where})"), p + m.end("entity")
         return None
+
+
+def _items(s: str) -> list[tuple[int, int]]:
+    """The (start, end) of each name of a list written with 、."""
+    out, a = [], 0
+    for i, ch in enumerate(s + "、"):
+        if ch == "、":
+            out.append((a, i))
+            a = i + 1
+    return out
 
 
 def _period(a: _Article, d: dict | None, rule: str, why: str) -> tuple[Choice, Choice]:
@@ -644,6 +675,15 @@ def _figure(a: _Article, r: dict, gap: str, tail: str, subject: Choice, last_ind
             obj_cache.append(clean_name(m.group("noun")) if m else "")
         return obj_cache[0]
 
+    of_cache: list = []
+
+    def of_noun() -> str:
+        """The noun after 的 right after the figure (context.of_noun), read once when first needed."""
+        if not of_cache:
+            m = pat("context.of_noun", tail)[1]
+            of_cache.append(clean_name(m.group("noun")) if m else "")
+        return of_cache[0]
+
     g = gap.strip()
     if JOIN.match(g) and last_ind.value and joined:
         ind = Choice(last_ind.value, "join", f"joined by {g} to the figure before")
@@ -669,6 +709,8 @@ def _figure(a: _Article, r: dict, gap: str, tail: str, subject: Choice, last_ind
                 elif r["kind"] != "percent" and object_name():
                     ind = Choice(object_name(), obj_p.id, f"nothing between {m.group('verb')} and the figure: "
                                                      f"the noun after it ({obj_p.where})")
+                elif of_noun():     # 提供300亿元的融资支持: the noun after 的 is what it measures (below)
+                    pass
                 elif name(gd.get("before") or ""):
                     ind = Choice(name(gd["before"]), p.id, f"before the verb {m.group('verb')} ({p.where})")
                 elif last_ind.value and not DIGIT.search(gd.get("before") or "") and not name(gd.get("before") or ""):
@@ -695,9 +737,9 @@ def _figure(a: _Article, r: dict, gap: str, tail: str, subject: Choice, last_ind
     gr_p, gr = pat("context.grant", tail)
     if gr and clean_name(gr.group("noun")) and r["kind"] == "percent":
         ind = Choice(clean_name(gr.group("noun")), gr_p.id, f"the noun granted after the figure ({gr_p.where})")
-    of_p, of = pat("context.of_noun", tail)
-    if of and clean_name(of.group("noun")):
-        noun = clean_name(of.group("noun"))
+    of_p = P.get("context.of_noun")
+    if of_noun():
+        noun = of_noun()
         if ind.value:
             ent = Choice(noun, of_p.id, f"the figure is of the noun after 的 ({of_p.where})")
         else:
