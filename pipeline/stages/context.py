@@ -527,6 +527,7 @@ def _sentence(a: _Article, s: int, e: int, idx: list[int], para_date: dict | Non
     same_time = None         # 同日…: the figures after it in the sentence take the paragraph's last date
     opened_sentence = False  # a clause with content was read (its subject decides the paragraph date)
     after_semicolon = False
+    topic = None             # a new thing the clause before brought in (context.subject_founded)
     for cs, ce in spans(t, s, e, CLAUSE_END):
         if k >= len(idx):         # no figure left in the sentence
             break
@@ -565,8 +566,12 @@ def _sentence(a: _Article, s: int, e: int, idx: list[int], para_date: dict | Non
         parts = a.parts
         if subj is not None:
             subject, p = subj
+            topic = None
             if not opened_sentence:   # a sentence with its own subject is about something else: no paragraph date
                 para_date = None
+        elif topic is not None and _opens_with_verb(a, p, ce):
+            topic = None              # 推出某保险，累计赔付…: the subject's doing again
+        clause_subject = topic or subject
         has_content = bool(t[p:ce].strip("，,；;：: "))
         after_semicolon = t[ce - 1:ce] in "；;" or (after_semicolon and not has_content)
         if has_content:
@@ -583,7 +588,7 @@ def _sentence(a: _Article, s: int, e: int, idx: list[int], para_date: dict | Non
                 g0 = d["end"]
             gap = t[max(g0, r["start"] - cr.max_gap):r["start"]]
             tail = t[r["end"]:nxt]
-            subj_here = subject
+            subj_here = clause_subject
             if parts and in_clause is None:
                 in_clause = [i for i in idx if cs <= a.rows[i]["start"] < ce and a.rows[i]["start"] >= p]
             if parts and RESPECTIVELY in t[cs:ce] and len(in_clause) == len(parts) and idx[k] in in_clause:
@@ -623,6 +628,25 @@ def _sentence(a: _Article, s: int, e: int, idx: list[int], para_date: dict | Non
                 last_ind = prev_ind = ctx["indicator"]
             prev_end = r["end"]
             k += 1
+        topic = _founded(a, p, ce) or topic
+
+
+def _founded(a: _Article, p: int, ce: int) -> Choice | None:
+    """The new thing a clause ends with (…合作推出惠民保险，): context.subject_founded's object."""
+    pat = a.cr.patterns.get("context.subject_founded")
+    text = a.text[p:ce]
+    if pat is None or (pat.requires_re is not None and not pat.requires_re.search(text)):
+        return None
+    m = pat.regex.search(text)
+    name = clean_name(m.group("entity")) if m else ""
+    return Choice(name, pat.id, f"the new thing the clause before brought in ({pat.where})") if name else None
+
+
+def _opens_with_verb(a: _Article, p: int, ce: int) -> bool:
+    """Does the clause at p open with a value verb or a preposition (累计投入…, 向…)? (Adverbs are
+    skipped before p.)"""
+    w = a.cr.words
+    return any(r is not None and r.match(a.text, p, ce) for r in (a.cr.verbs, w.get("preposition")))
 
 
 def _counted_before(a: _Article, gap: str) -> bool:
