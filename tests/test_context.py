@@ -143,3 +143,44 @@ def test_a_list_of_subjects_takes_its_partner_after_yu():
     res = process_text("t", "西宁大学与某某公司共建研究中心6个。", rules())
     row = next(r for r in res.rows if r["kind"] == "count")
     assert row["entity"] == "西宁大学"
+
+
+def _entities(text: str) -> dict[str, str]:
+    """figure text -> entity, for the figures of one invented text."""
+    res = process_text("t", text, rules())
+    return {r["text"]: r["entity"] for r in res.rows if r["kind"] not in ("date", "org")}
+
+
+def test_a_list_of_plain_names_with_deng_is_one_subject():
+    """甲、乙、丙等景点 is the subject as written, not the place word its first name opens with; a
+    clause that already has a subject reads such a list as an object."""
+    got = _entities("国庆期间，大明湖、千佛山、趵突泉等景点日均客流量超过9万人次。")
+    assert got["超过9万人次"] == "大明湖、千佛山、趵突泉等景点"
+    got = _entities("济南高新区集聚甲某股份、乙某科技等生物医药企业120多家。")
+    assert got["120多家"] != "集聚甲某股份、乙某科技等生物医药企业"
+
+
+def test_a_new_thing_is_the_entity_of_the_noun_clauses_after_it():
+    """…推出某保险，参保人数… is the new thing's; a clause that opens with a value verb is still
+    the subject's doing (…推出某产品，全年发放贷款…)."""
+    got = _entities("济南市医疗保障局与某保险公司合作推出惠民补充医疗保险，当年参保人数达到86万人。")
+    assert got["86万人"] == "惠民补充医疗保险"
+    got = _entities("济南市科学技术局推出“科创贷”产品，全年发放贷款12.5亿元。")
+    assert got["12.5亿元"] == "济南市科学技术局"
+
+
+def test_a_reference_word_before_an_org_or_a_count():
+    """该所 + 甲实验室 is the unit of the body; 全市 + 15个 + 夜市: the count is 全市's, the figures
+    after it the things counted."""
+    got = _entities("该所催化材料国家重点实验室承担国家重点研发计划课题21项。")
+    assert got["21项"] == "该所催化材料国家重点实验室"
+    got = _entities("全市15个特色街区日均客流超过6万人次。")
+    assert (got["15个"], got["超过6万人次"]) == ("全市", "特色街区")
+
+
+def test_a_subject_after_you_de_and_one_of_many():
+    """由…主办的这一赛事 names a new subject; 单户企业 opens a sentence without one."""
+    got = _entities("5月举行的济南马拉松吸引了3万名选手参赛，由济南市体育局主办的这一赛事已连续举办八届。")
+    assert (got["3万名"], got["八届"]) == ("济南马拉松", "这一赛事")
+    got = _entities("2024年1月1日起，单户企业年度补助不超过200万元。")
+    assert got["不超过200万元"] == "单户企业"

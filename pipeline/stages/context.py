@@ -60,6 +60,8 @@ MAX_NAME = 24
 MAX_EXTENSION = 8
 # Conjunctions between two figures of one indicator (完成21.4亿元和16.2亿元).
 JOIN = regex.compile(r"^[和及、]$")
+# A clause opening with this word names a new subject after 的 (由甲、乙共同主办的这一赛事已…).
+AGENT = "由"
 # A clause opening with this word reads a new subject before its verb (其中高校院所输出…).
 SUBJECT_OPENER = "其中"
 # After a list of names, 等 and what they are (甲医院、乙医院等6家医院): part of the subject.
@@ -302,6 +304,8 @@ class _Article:
         self.date_starts = [d[0] for d in self.dates]
         self.eligible = {d[0]: self._eligible(d[2]) for d in self.dates}   # start -> not a comparison base
         self.orgs = {r["start"]: r for r in rows if r["kind"] == "org"}
+        self.counts = {r["start"]: r for r in rows if r["kind"] == "count"}
+        self.owner: tuple[Choice, int] | None = None   # (entity, end) for a count inside the subject (全市12个…)
         self.parts: list[tuple[int, int]] = []     # the names of the last subject read, when a list
 
     def eligible_date(self, d: dict) -> bool:
@@ -338,15 +342,18 @@ class _Article:
         """The clause subject written at p: org rows (joined by 、/和), a reference or place word, or
         (verb_subject) the words before a value verb (context.subject_before_verb)."""
         t = self.text
-        pat = self.cr.patterns.get("context.subject_numbered")
         end = min(end, p + self.cr.max_gap)
-        m = pat.regex.match(t[p:end]) if pat is not None else None
-        if m:
-            return Choice(m.group("entity"), pat.id, f"a counted or numbered subject ({pat.where})"), p + m.end("entity")
-        listed = self._noun_list(p, end)
+        for pid in ("context.subject_numbered", "context.subject_each"):
+            if pid == "context.subject_each" and not verb_subject:     # 单个项目 under a subject: its part
+                continue
+            pat = self.cr.patterns.get(pid)
+            m = pat.regex.match(t[p:end]) if pat is not None else None
+            if m:
+                return Choice(m.group("entity"), pat.id, f"a counted or numbered subject ({pat.where})"), p + m.end("entity")
+        listed = self._noun_list(p, end) if verb_subject else None    # (集聚甲、乙等企业: an object)
         if listed:
             return listed
-        if (verb_subject or self._name_at(p, end) is not None) and "的" in t[p:end]:
+        if (verb_subject or t.startswith(AGENT, p) or self._name_at(p, end) is not None) and "的" in t[p:end]:
             for pid in ("context.subject_of_noun",):
                 pat = self.cr.patterns.get(pid)
                 m = pat.regex.match(t[p:end]) if pat is not None else None
@@ -359,6 +366,14 @@ class _Article:
         if first is None:
             return self._before_verb(p, end)
         how, q = first
+        if how == REFERENCE_RULE and q in self.orgs:     # 该所 + 固体润滑国家重点实验室: a unit of the body
+            how, q = "org rows", self.orgs[q]["end"]
+        elif how == REFERENCE_RULE and q in self.counts:   # 全市 + 12个 + 特色夜市: the things counted
+            c = self.counts[q]["end"]
+            n = self._noun_end(c, end)
+            if n is not None and clean_name(t[c:n]):
+                self.owner = (Choice(t[p:q], how, "the reference word before the count of the subject"), q)
+                return Choice(t[c:n], how, "the things counted after a reference word opening the clause"), n
         parts = [(p, q)]
         while q + 1 < end and ORG_JOIN.match(t[q]) and (nxt := self._name_at(q + 1, end)) is not None:
             parts.append((q + 1, nxt[1]))
@@ -561,7 +576,7 @@ def _sentence(a: _Article, s: int, e: int, idx: list[int], para_date: dict | Non
         p = skip_words(t, p, ce, cr.words.get("modal"))
         if t[p:p + 1] in OPEN_QUOTE and (p + 1) in a.orgs:     # “兰州高新区…入选…”，集聚…: the org in quotes
             p += 1
-        a.parts = []
+        a.parts, a.owner = [], None
         subj = a.subject_at(p, ce, verb_subject=not subject.value or opened or after_semicolon)
         parts = a.parts
         if subj is not None:
@@ -595,8 +610,9 @@ def _sentence(a: _Article, s: int, e: int, idx: list[int], para_date: dict | Non
                 ps, pe = parts[in_clause.index(idx[k])]
                 subj_here = Choice(t[ps:pe], subject.rule, f"name {in_clause.index(idx[k]) + 1} of the "
                                                            f"subject, {RESPECTIVELY}")
-            elif r["start"] < p:         # a figure inside the subject is not its own entity
-                subj_here = no_subject
+            elif r["start"] < p:         # a figure inside the subject is not its own entity…
+                owner = a.owner             # …but the place before it may own it (全市12个特色夜市)
+                subj_here = owner[0] if owner and owner[1] <= r["start"] else no_subject
             ctx = _figure(a, r, gap, tail, subj_here, last_ind if prev_ind is None else prev_ind,
                           joined=prev_ind is not None)
             # period: the last date before the figure in its sentence, unless the clause has its own time
