@@ -148,7 +148,7 @@ def rows_of(article: str, a: Analysis) -> list[dict]:
                      "start": c.start, "end": c.end, "raw_start": rs, "raw_end": re_,
                      "sentence": sentence_of(text, c.start, c.end, ends, *cut), "rule": c.rule})
     if a.context_rules is not None:     # the context of each figure, before derived reads its period
-        context_stage.apply(rows, context_stage.contexts(text, rows, a.context_rules))
+        context_stage.apply(rows, context_stage.contexts(text, rows, a.context_rules, a.cleaned.meta.datelines))
     for r in rows:                  # last: the columns derived from the others (period included)
         r.update(derived(r, a.units))
     return rows

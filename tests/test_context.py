@@ -184,3 +184,31 @@ def test_a_subject_after_you_de_and_one_of_many():
     assert (got["3万名"], got["八届"]) == ("济南马拉松", "这一赛事")
     got = _entities("2024年1月1日起，单户企业年度补助不超过200万元。")
     assert got["不超过200万元"] == "单户企业"
+
+
+def _context(text: str) -> dict[str, tuple[str, str, str]]:
+    """figure text -> (indicator, entity, change), for the figures of one invented text."""
+    res = process_text("t", text, rules())
+    return {r["text"]: (r["indicator"], r["entity"], r["change"]) for r in res.rows if r["kind"] not in ("date", "org")}
+
+
+def test_a_dateline_and_a_source_give_no_subject():
+    """The outlet's place of a dateline (陇南新闻网…讯) and the paper a fact comes from (据某报报道) are
+    no subject of the figures after them."""
+    got = _context("某县冷库投用\n陇南新闻网8月18日讯 据陇南日报报道 17日，新建的6座冷库投入使用，总库容达到2.6万立方米。")
+    assert got["6座"][1] == "" and got["2.6万立方米"][:2] == ("总库容", "")
+    got = _context("中新网西宁11月2日电 (记者 某某)记者从当地获悉，今年前三季度，该县新增风电装机80万千瓦。")
+    assert got["80万千瓦"][:2] == ("风电装机", "该县")
+
+
+def test_page_shapes_of_indicators():
+    """200MW/800MWh share one indicator; a longer verb is read whole (下降至, not 降至); 降幅在… is
+    降幅; a count of cities (9城) has no noun after it to count."""
+    got = _context("全县已建成储能电站2座，总规模为100MW/400MWh。")
+    assert got["100MW"][0] == got["400MWh"][0] == "总规模"
+    got = _context("园区年综合能耗下降至3.1万吨标准煤。")
+    assert got["3.1万吨标准煤"] == ("年综合能耗", "园区", "")
+    got = _context("多家银行下调利率，降幅在10至20个基点之间。")
+    assert got["10至20个基点"][0] == "降幅"
+    got = _context("全省6城空气质量优良天数比例达到91.5%。")
+    assert got["6城"][:2] == ("", "全省") and got["91.5%"][:2] == ("空气质量优良天数比例", "全省")

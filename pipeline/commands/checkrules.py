@@ -263,7 +263,7 @@ def run_case(case: Case, rules: Rules) -> Outcome:
 def _run_context_case(case: Case, a, rows: list[dict]) -> Outcome:
     """A case of a context pattern: the figure's fields (example) or none decided by it (negative)."""
     spec, pid = case.spec, case.rule.id
-    chosen = context_stage.contexts(a.cleaned.text, rows, a.context_rules)
+    chosen = context_stage.contexts(a.cleaned.text, rows, a.context_rules, a.cleaned.meta.datelines)
     figs = [(r, c) for r, c in zip(rows, chosen) if r["text"] == spec["figure"] and c]
     got = [f"{show(r)} | " + " ".join(f"{k}={r.get(k, '')!r}[{c[k].rule}]" for k in CONTEXT_FIELDS)
            for r, c in figs] or ["(no figure row " + repr(spec["figure"]) + ")"]

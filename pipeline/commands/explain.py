@@ -106,7 +106,7 @@ def explain(raw: str, rules: Rules, rule_prefix: str = "") -> str:
     out += [f"== final rows ({len(rows)}) ==",
             *([f"  [{r['start']},{r['end']}) {show(r)}" for r in rows] or ["  (none)"])]
     if a.context_rules is not None:
-        chosen = context_stage.contexts(a.cleaned.text, rows, a.context_rules)
+        chosen = context_stage.contexts(a.cleaned.text, rows, a.context_rules, a.cleaned.meta.datelines)
         figs = [(r, c) for r, c in zip(rows, chosen) if c]
         out += ["", f"== context of each figure ({len(figs)}; rules/context.toml, rules/lists/context_*.txt) =="]
         for r, c in figs:

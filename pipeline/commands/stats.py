@@ -87,7 +87,7 @@ def collect(inputs: list[Path], rules: Rules,
             leftovers.add(job.article, find_leftovers(a.cleaned.text, [(c.start, c.end) for c in a.kept], rules))
         if context is not None and a.context_rules is not None:
             rows = rows_of(job.article, a)
-            context.add(rows, context_stage.contexts(a.cleaned.text, rows, a.context_rules))
+            context.add(rows, context_stage.contexts(a.cleaned.text, rows, a.context_rules, a.cleaned.meta.datelines))
         for c in a.kept:
             stats[c.rule].hits += 1
         for c in a.lost:

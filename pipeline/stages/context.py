@@ -35,7 +35,7 @@ LISTS = {"head": "context_head", "lead": "context_lead", "stop": "context_stop",
          "preposition": "context_preposition", "reference": "context_reference", "opener": "context_opener",
          "modal": "context_modal",
          "time_word": "context_time_word", "same_time": "context_same_time", "year_word": "context_year_word",
-         "place": "place"}
+         "place": "place", "classifier": "context_classifier", "measure": "measure_word"}
 VERB_LIST = "context_value_verb"
 FRAGMENT_NAME = regex.compile(r"\{([A-Z][A-Z0-9_]*)\}")
 # Sentence ends (SPEC: ；and ，do not end a sentence) and clause ends inside a sentence.
@@ -52,6 +52,7 @@ PUNCT = set("，,；;。：:、！？!?）)】」”\n")
 # piece of another figure and is dropped.
 TRIM = " \t　的了及和与、"
 DIGIT = regex.compile(r"[0-9０-９](?![A-Za-z])")     # 4A级景区 is a name, 3家 is a figure
+WORD = regex.compile(r"[\p{Han}A-Za-z]")              # a name holds a word (not "/" of 200MW/800MWh)
 # A name holding 等 (甲、乙等生物医药企业) is what follows it.
 ETC_WORD = "等"
 # An indicator or entity longer than this is not a name but a clause read wrong: left empty.
@@ -59,7 +60,7 @@ MAX_NAME = 24
 # At most this many characters extend an org or place into a longer subject (兰州市 + 财政).
 MAX_EXTENSION = 8
 # Conjunctions between two figures of one indicator (完成21.4亿元和16.2亿元).
-JOIN = regex.compile(r"^[和及、]$")
+JOIN = regex.compile(r"^[和及、/／]$")
 # A clause opening with this word names a new subject after 的 (由甲、乙共同主办的这一赛事已…).
 AGENT = "由"
 # A clause opening with this word reads a new subject before its verb (其中高校院所输出…).
@@ -276,7 +277,7 @@ def clean_name(s: str) -> str:
         s = s.rsplit(ETC_WORD, 1)[1]
     if len(s) >= 2 and s[0] in "“\"「" and s[-1] in "”\"」" and s.count("“") <= 1:
         s = s[1:-1]
-    if not s or DIGIT.search(s) or len(s) > MAX_NAME:
+    if not s or DIGIT.search(s) or len(s) > MAX_NAME or not WORD.search(s):
         return ""
     return s
 
@@ -368,7 +369,7 @@ class _Article:
         how, q = first
         if how == REFERENCE_RULE and q in self.orgs:     # 该所 + 固体润滑国家重点实验室: a unit of the body
             how, q = "org rows", self.orgs[q]["end"]
-        elif how == REFERENCE_RULE and q in self.counts:   # 全市 + 12个 + 特色夜市: the things counted
+        elif how == REFERENCE_RULE and self._classified(q):   # 全市 + 12个 + 特色夜市: the things counted
             c = self.counts[q]["end"]
             n = self._noun_end(c, end)
             if n is not None and clean_name(t[c:n]):
@@ -392,6 +393,11 @@ class _Article:
                 return before_verb            # the name's own part: 兰州市财政, 甲大学第二医院新院区工程
         self.parts = parts if len(parts) > 1 else []
         return Choice(t[p:q], how, "the org row(s) or place words opening the clause"), q
+
+    def _classified(self, q: int) -> bool:
+        """Is a count row at q, its measure word one that needs a noun (12个…, not 9城)?"""
+        c, w = self.counts.get(q), self.cr.words.get("classifier")
+        return c is not None and w is not None and c["text"][-1:] in w.words
 
     def _noun_list(self, p: int, end: int) -> tuple[Choice, int] | None:
         """A list of plain nouns, 等 and what they are (中山桥、白塔山等景点, 甲鼓、乙鼓等非遗项目) opening
@@ -441,14 +447,16 @@ class _Article:
 
     def _head_end(self, q: int, end: int) -> int | None:
         """The end of the longest run of at most MAX_EXTENSION Han characters at q that ends with a word
-        of lists/context_head.txt (附属中学新校区), or None."""
+        of lists/context_head.txt (附属中学新校区), no date or value verb in it, or None."""
         heads = self.cr.words.get("head")
         if heads is None:
             return None
         t, best = self.text, None
         stop = min(end, q + MAX_EXTENSION)
-        i = q
+        i, verbs = q, self.cr.verbs
         while i < stop and "\u4e00" <= t[i] <= "\u9fff":
+            if self.date_at(i) is not None or (verbs is not None and verbs.match(t, i, end)):
+                break                      # 某区一季度签约项目: a date or a verb ends the name
             for n in heads.lengths:
                 if i - n + 1 >= q and t[i - n + 1:i + 1] in heads.words:
                     best = i + 1
@@ -472,10 +480,14 @@ class _Article:
         """The words at p before a value verb that has its own object (context.subject_before_verb)."""
         pat = self.cr.patterns.get("context.subject_before_verb")
         m = pat.regex.match(self.text[p:end]) if pat is not None else None
-        if m and clean_name(m.group("entity")):
-            return Choice(clean_name(m.group("entity")), pat.id,
-                          f"the words before the verb ({pat.where})"), p + m.end("entity")
-        return None
+        if not m:
+            return None
+        e = p + m.end("entity")
+        d = self.last_any_date(p + 1, e)      # 某区一季度签约…: the subject ends at its date
+        if d is not None:
+            e = d["start"]
+        name = clean_name(self.text[p:e])
+        return (Choice(name, pat.id, f"the words before the verb ({pat.where})"), e) if name else None
 
 
 def _items(s: str) -> list[tuple[int, int]]:
@@ -507,8 +519,12 @@ def paragraph_date(a: _Article, para_start: int, para_end: int) -> dict | None:
     return d if q < para_end and t[q] in "，," and a.eligible_date(d) else None
 
 
-def contexts(text: str, rows: list[dict], cr: ContextRules) -> list[dict[str, Choice]]:
-    """For each row (same order), its context fields as Choices; {} for a date or org row."""
+def contexts(text: str, rows: list[dict], cr: ContextRules,
+             skips: list[tuple[int, int]] = ()) -> list[dict[str, Choice]]:
+    """For each row (same order), its context fields as Choices; {} for a date or org row.
+
+    `skips` are the datelines (中新网西宁11月2日电 (记者 某某)): a sentence opening with one is read
+    after it, so the outlet's place is no subject."""
     out: list[dict[str, Choice]] = [{} for _ in rows]
     figures = sorted((r["start"], i) for i, r in enumerate(rows) if r["kind"] in FIGURE_KINDS)
     if not figures:
@@ -516,8 +532,13 @@ def contexts(text: str, rows: list[dict], cr: ContextRules) -> list[dict[str, Ch
     a = _Article(text, rows, cr)
     fig_starts = [s for s, _ in figures]
     para_start, para_date, para_first = 0, None, True
+    dateline_end = {x: y for x, y in skips}
     for s, e in spans(text, 0, len(text), SENTENCE_END):
-        if s == 0 or text[s - 1] == "\n":
+        starts_paragraph = s == 0 or text[s - 1] == "\n"
+        b = dateline_end.get(s + len(text[s:e]) - len(text[s:e].lstrip()))
+        if b is not None and b <= e:         # a dateline opens the sentence: read after it
+            s = b
+        if starts_paragraph:
             para_end = text.find("\n", s)
             para_end = len(text) if para_end < 0 else para_end
             para_start, para_date, para_first = s, paragraph_date(a, s, para_end), True
@@ -542,6 +563,7 @@ def _sentence(a: _Article, s: int, e: int, idx: list[int], para_date: dict | Non
     same_time = None         # 同日…: the figures after it in the sentence take the paragraph's last date
     opened_sentence = False  # a clause with content was read (its subject decides the paragraph date)
     after_semicolon = False
+    source = P["context.source"].regex if "context.source" in P else None   # 据某报报道, 记者从…获悉: skipped
     topic = None             # a new thing the clause before brought in (context.subject_founded)
     for cs, ce in spans(t, s, e, CLAUSE_END):
         if k >= len(idx):         # no figure left in the sentence
@@ -549,7 +571,7 @@ def _sentence(a: _Article, s: int, e: int, idx: list[int], para_date: dict | Non
         lead = cr.words.get("lead")
         q = skip_words(t, cs, ce, lead)
         opened = t.startswith(SUBJECT_OPENER, q)
-        p = skip_words(t, cs, ce, cr.words.get("opener"))
+        p = skip_words(t, cs, ce, cr.words.get("opener"), source)
         own_time = year_word = None
         while True:
             d = a.date_at(p)          # a date row may hold its lead word (截至2023年底)
@@ -557,7 +579,7 @@ def _sentence(a: _Article, s: int, e: int, idx: list[int], para_date: dict | Non
                 p = skip_words(t, p, ce, lead)
                 d = a.date_at(p)
             if d is not None:
-                p = skip_words(t, d["end"], ce, cr.words.get("opener"), lead)
+                p = skip_words(t, d["end"], ce, cr.words.get("opener"), lead, source)
                 continue
             kind, m = next(((kw, w.match(t, p, ce)) for kw in ("time_word", "same_time", "year_word")
                             if (w := cr.words.get(kw)) is not None and w.match(t, p, ce)), (None, None))
@@ -569,7 +591,7 @@ def _sentence(a: _Article, s: int, e: int, idx: list[int], para_date: dict | Non
                 same_time = m.group()
             else:
                 year_word = m.group()
-            p = skip_words(t, m.end(), ce, cr.words.get("opener"), lead)
+            p = skip_words(t, m.end(), ce, cr.words.get("opener"), lead, source)
         st = cr.words.get("same_time")
         if same_time is None and st is not None:      # 兰州市科协同日公布…: anywhere in the clause
             same_time = next((w for w in st.words if w in t[cs:ce]), None)
@@ -665,6 +687,16 @@ def _opens_with_verb(a: _Article, p: int, ce: int) -> bool:
     return any(r is not None and r.match(a.text, p, ce) for r in (a.cr.verbs, w.get("preposition")))
 
 
+def _whole_verb(before: str, verb: str, verbs: "Words | None") -> str:
+    """`before` without the start of a longer verb that ends with `verb` (年综合能耗下|降至 is
+    年综合能耗|下降至: the last verb is read as the longest word)."""
+    for n in (verbs.lengths if verbs is not None else ()):
+        k = n - len(verb)
+        if 0 < k <= len(before) and before[-k:] + verb in verbs.words:
+            return before[:-k]
+    return before
+
+
 def _counted_before(a: _Article, gap: str) -> bool:
     """A count whose noun is written before it, after its verb (集聚生物医药企业200多家, 选派医师30名赴港):
     the words between the last value verb and the figure are a name (not ending in 的 or 等)."""
@@ -725,7 +757,11 @@ def _figure(a: _Article, r: dict, gap: str, tail: str, subject: Choice, last_ind
         return of_cache[0]
 
     g = gap.strip()
-    if JOIN.match(g) and last_ind.value and joined:
+    measure = a.cr.words.get("measure")
+    if r["kind"] == "count" and measure is not None and r.get("unit") and r["unit"] not in measure.words:
+        ind = Choice("", "lists/measure_word.txt", f"a count of {r['unit']} itself (no measure word): "
+                                                   f"nothing else is counted")
+    elif JOIN.match(g) and last_ind.value and joined:
         ind = Choice(last_ind.value, "join", f"joined by {g} to the figure before")
     elif r["kind"] == "count" and object_name() and not _counted_before(a, g):
         obj_name = object_name()
@@ -743,6 +779,7 @@ def _figure(a: _Article, r: dict, gap: str, tail: str, subject: Choice, last_ind
                     ent = Choice(object_name(), p.id, f"the noun after the capacity ({p.where})")
                 break
             if pid in ("context.value_verb", "context.link_verb"):
+                gd["before"] = _whole_verb(gd.get("before") or "", m.group("verb"), a.cr.verbs)
                 v = name(gd.get("indicator") or "")
                 if v:
                     ind = Choice(v, p.id, f"after the verb {m.group('verb')} ({p.where})")
