@@ -339,9 +339,11 @@ class _Article:
         i = bisect_left(self.date_starts, p)
         return self.dates[i][2] if i < len(self.dates) and self.dates[i][0] == p else None
 
-    def subject_at(self, p: int, end: int, verb_subject: bool = True) -> tuple[Choice, int] | None:
+    def subject_at(self, p: int, end: int, verb_subject: bool = True,
+                   fresh: bool = False) -> tuple[Choice, int] | None:
         """The clause subject written at p: org rows (joined by 、/和), a reference or place word, or
-        (verb_subject) the words before a value verb (context.subject_before_verb)."""
+        (verb_subject) the words before a value verb (context.subject_before_verb); where the
+        sentence has no subject yet (fresh), a project or facility ending in a head word."""
         t = self.text
         end = min(end, p + self.cr.max_gap)
         for pid in ("context.subject_numbered", "context.subject_each"):
@@ -365,6 +367,10 @@ class _Article:
         if first is None and not verb_subject:
             return None
         if first is None:
+            prep = self.cr.words.get("preposition")
+            h = self._head_end(p, end, MAX_NAME) if fresh and not (prep and prep.match(t, p, end)) else None
+            if h and clean_name(t[p:h]) == t[p:h]:      # 某某产业园项目总投资58亿元: the project
+                return Choice(t[p:h], "lists/context_head.txt", "a project or facility opening the clause"), h
             return self._before_verb(p, end)
         how, q = first
         if how == REFERENCE_RULE and q in self.orgs:     # 该所 + 固体润滑国家重点实验室: a unit of the body
@@ -407,7 +413,9 @@ class _Article:
         if pat is None or p in self.orgs:
             return None
         m = pat.regex.match(self.text[p:end])
-        q = self._etc(p + m.end(), end) if m else None
+        if not m:
+            return None
+        q = p + m.end() if self.text.startswith(RESPECTIVELY, p + m.end()) else self._etc(p + m.end(), end)
         if q is None:
             return None
         self.parts = [(p + a, p + b) for a, b in _items(m.group())]
@@ -445,14 +453,14 @@ class _Article:
                 return f"lists/{LISTS[key]}.txt", m.end()
         return None
 
-    def _head_end(self, q: int, end: int) -> int | None:
-        """The end of the longest run of at most MAX_EXTENSION Han characters at q that ends with a word
+    def _head_end(self, q: int, end: int, reach: int = MAX_EXTENSION) -> int | None:
+        """The end of the longest run of at most `reach` Han characters at q that ends with a word
         of lists/context_head.txt (附属中学新校区), no date or value verb in it, or None."""
         heads = self.cr.words.get("head")
         if heads is None:
             return None
         t, best = self.text, None
-        stop = min(end, q + MAX_EXTENSION)
+        stop = min(end, q + reach)
         i, verbs = q, self.cr.verbs
         while i < stop and "\u4e00" <= t[i] <= "\u9fff":
             if self.date_at(i) is not None or (verbs is not None and verbs.match(t, i, end)):
@@ -511,11 +519,16 @@ def paragraph_date(a: _Article, para_start: int, para_end: int) -> dict | None:
     """A date opening a paragraph (its first clause is a date, 截至2023年末，…), for its later sentences
     that go on about the same thing (they open without a subject of their own)."""
     t = a.text
-    p = skip_words(t, para_start, para_end, a.cr.words.get("lead"))
+    source = a.cr.patterns.get("context.source")
+    p = skip_words(t, para_start, para_end, source.regex if source else None)
+    if p > para_start and t[p:p + 1] in "，,":       # 记者11月20日从某海关获悉，今年前10个月，…
+        p += 1
+    p = skip_words(t, p, para_end, a.cr.words.get("lead"))
     d = a.date_at(p)
     if d is None:
         return None
-    q = d["end"]
+    phrase = a.cr.patterns.get("context.time_phrase")
+    q = skip_words(t, d["end"], para_end, phrase.regex if phrase else None)    # 今年前10个月，
     return d if q < para_end and t[q] in "，," and a.eligible_date(d) else None
 
 
@@ -599,7 +612,8 @@ def _sentence(a: _Article, s: int, e: int, idx: list[int], para_date: dict | Non
         if t[p:p + 1] in OPEN_QUOTE and (p + 1) in a.orgs:     # “兰州高新区…入选…”，集聚…: the org in quotes
             p += 1
         a.parts, a.owner = [], None
-        subj = a.subject_at(p, ce, verb_subject=not subject.value or opened or after_semicolon)
+        subj = a.subject_at(p, ce, verb_subject=not subject.value or opened or after_semicolon,
+                            fresh=not subject.value)
         parts = a.parts
         if subj is not None:
             subject, p = subj
@@ -722,9 +736,11 @@ def _figure(a: _Article, r: dict, gap: str, tail: str, subject: Choice, last_ind
     modal = a.cr.words.get("modal")
     opener = a.cr.words.get("opener")
 
+    time_phrase = P["context.time_phrase"].regex if "context.time_phrase" in P else None
+
     def name(s: str) -> str:
         s = _strip_subject(s.strip(TRIM), subject)
-        q = skip_words(s, 0, len(s), modal, opener)
+        q = skip_words(s, 0, len(s), modal, opener, time_phrase)
         return clean_name(strip_end(s[q:].strip(TRIM), modal))
 
     def pat(pid: str, on: str):
