@@ -58,7 +58,7 @@ ETC_WORD = "等"
 # An indicator or entity longer than this is not a name but a clause read wrong: left empty.
 MAX_NAME = 24
 # At most this many characters extend an org or place into a longer subject (兰州市 + 财政).
-MAX_EXTENSION = 8
+MAX_EXTENSION = 12
 # Conjunctions between two figures of one indicator (完成21.4亿元和16.2亿元).
 JOIN = regex.compile(r"^[和及、/／]$")
 # A clause opening with this word names a new subject after 的 (由甲、乙共同主办的这一赛事已…).
@@ -357,7 +357,7 @@ class _Article:
         if listed:
             return listed
         if (verb_subject or t.startswith(AGENT, p) or self._name_at(p, end) is not None) and "的" in t[p:end]:
-            for pid in ("context.subject_of_noun",):
+            for pid in ("context.subject_of_noun", "context.subject_of_noun_end"):
                 pat = self.cr.patterns.get(pid)
                 m = pat.regex.match(t[p:end]) if pat is not None else None
                 if m and clean_name(strip_end(m.group("entity"), self.cr.words.get("modal"))):
@@ -455,7 +455,7 @@ class _Article:
 
     def _head_end(self, q: int, end: int, reach: int = MAX_EXTENSION) -> int | None:
         """The end of the longest run of at most `reach` Han characters at q that ends with a word
-        of lists/context_head.txt (附属中学新校区), no date or value verb in it, or None."""
+        of lists/context_head.txt (附属中学新校区), no date, value verb or 的 in it, or None."""
         heads = self.cr.words.get("head")
         if heads is None:
             return None
@@ -463,8 +463,8 @@ class _Article:
         stop = min(end, q + reach)
         i, verbs = q, self.cr.verbs
         while i < stop and "\u4e00" <= t[i] <= "\u9fff":
-            if self.date_at(i) is not None or (verbs is not None and verbs.match(t, i, end)):
-                break                      # 某区一季度签约项目: a date or a verb ends the name
+            if t[i] == "的" or self.date_at(i) is not None or (verbs is not None and verbs.match(t, i, end)):
+                break                      # 某区一季度签约项目, 位于某地的电站: a date, verb or 的 ends the name
             for n in heads.lengths:
                 if i - n + 1 >= q and t[i - n + 1:i + 1] in heads.words:
                     best = i + 1
@@ -577,6 +577,7 @@ def _sentence(a: _Article, s: int, e: int, idx: list[int], para_date: dict | Non
     opened_sentence = False  # a clause with content was read (its subject decides the paragraph date)
     after_semicolon = False
     source = P["context.source"].regex if "context.source" in P else None   # 据某报报道, 记者从…获悉: skipped
+    time_phrase = P["context.time_phrase"].regex if "context.time_phrase" in P else None
     topic = None             # a new thing the clause before brought in (context.subject_founded)
     for cs, ce in spans(t, s, e, CLAUSE_END):
         if k >= len(idx):         # no figure left in the sentence
@@ -596,10 +597,13 @@ def _sentence(a: _Article, s: int, e: int, idx: list[int], para_date: dict | Non
                 continue
             kind, m = next(((kw, w.match(t, p, ce)) for kw in ("time_word", "same_time", "year_word")
                             if (w := cr.words.get(kw)) is not None and w.match(t, p, ce)), (None, None))
+            if m is None and time_phrase is not None:      # 春运期间，…: a time of its own, no date row
+                kind, m = "time_word", time_phrase.match(t, p, ce)
             if m is None:
                 break
             if kind == "time_word":
                 own_time = m.group()
+                para_date = None          # the sentence says its own time: the paragraph's date is not it
             elif kind == "same_time":
                 same_time = m.group()
             else:
@@ -783,7 +787,8 @@ def _figure(a: _Article, r: dict, gap: str, tail: str, subject: Choice, last_ind
         obj_name = object_name()
         ind = Choice(obj_name, obj_p.id, f"the noun after the measure word ({obj_p.where})")
     else:
-        for pid in ("context.from_level", "context.growth", "context.compare", "context.change_object", "context.share",
+        for pid in ("context.from_level", "context.base_level", "context.growth", "context.compare",
+                    "context.change_object", "context.share",
                     "context.capacity", "context.verb_noun", "context.value_verb", "context.link_verb"):
             p, m = pat(pid, g)
             if not m:
