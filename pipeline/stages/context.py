@@ -51,7 +51,7 @@ PUNCT = set("，,；;。：:、！？!?）)】」”\n")
 # Characters trimmed off the ends of an indicator or entity; an indicator holding a digit is a
 # piece of another figure and is dropped.
 TRIM = " \t　的了及和与、"
-DIGIT = regex.compile(r"[0-9０-９](?![A-Za-z])")     # 4A级景区 is a name, 3家 is a figure
+DIGIT = regex.compile(r"(?<![A-Za-z0-9.])[0-9０-９](?![A-Za-z])")   # 4A级景区, PM2.5浓度 are names, 3家 a figure
 WORD = regex.compile(r"[\p{Han}A-Za-z]")              # a name holds a word (not "/" of 200MW/800MWh)
 # A name holding 等 (甲、乙等生物医药企业) is what follows it.
 ETC_WORD = "等"
