@@ -356,7 +356,9 @@ class _Article:
         listed = self._noun_list(p, end) if verb_subject else None    # (集聚甲、乙等企业: an object)
         if listed:
             return listed
-        if (verb_subject or t.startswith(AGENT, p) or self._name_at(p, end) is not None) and "的" in t[p:end]:
+        lead_in = t[p:end].rstrip().endswith(("：", ":"))    # 全市…的主要预期目标是：… names no subject after 的
+        if (verb_subject or t.startswith(AGENT, p) or self._name_at(p, end) is not None) and "的" in t[p:end] \
+                and not lead_in:
             for pid in ("context.subject_of_noun", "context.subject_of_noun_end"):
                 pat = self.cr.patterns.get(pid)
                 m = pat.regex.match(t[p:end]) if pat is not None else None
@@ -408,9 +410,10 @@ class _Article:
     def _noun_list(self, p: int, end: int) -> tuple[Choice, int] | None:
         """A list of plain nouns, 等 and what they are (中山桥、白塔山等景点, 甲鼓、乙鼓等非遗项目) opening
         the clause: the whole list (context.subject_list). A list whose first name is an org row is
-        read with the org rows."""
+        read with the org rows; after a reference word (后者将在甲、乙等领域…) there is no list."""
         pat = self.cr.patterns.get("context.subject_list")
-        if pat is None or p in self.orgs:
+        ref = self.cr.words.get("reference")
+        if pat is None or p in self.orgs or (ref is not None and ref.match(self.text, p, end)):
             return None
         m = pat.regex.match(self.text[p:end])
         if not m:
@@ -631,7 +634,7 @@ def _sentence(a: _Article, s: int, e: int, idx: list[int], para_date: dict | Non
         after_semicolon = t[ce - 1:ce] in "；;" or (after_semicolon and not has_content)
         if has_content:
             opened_sentence = True
-        prev_end, prev_ind = p, None
+        prev_end, prev_ind, prev_change = p, None, Choice()
         in_clause = None          # the figures of the clause after its subject (for 分别), when needed
         while k < len(idx) and a.rows[idx[k]]["start"] < ce:
             r = a.rows[idx[k]]
@@ -654,7 +657,7 @@ def _sentence(a: _Article, s: int, e: int, idx: list[int], para_date: dict | Non
                 owner = a.owner             # …but the place before it may own it (全市12个特色夜市)
                 subj_here = owner[0] if owner and owner[1] <= r["start"] else no_subject
             ctx = _figure(a, r, gap, tail, subj_here, last_ind if prev_ind is None else prev_ind,
-                          joined=prev_ind is not None)
+                          joined=prev_ind is not None, last_change=prev_change)
             # period: the last date before the figure in its sentence, unless the clause has its own time
             no_period = ctx.pop("_no_period", None)
             if no_period:
@@ -682,6 +685,7 @@ def _sentence(a: _Article, s: int, e: int, idx: list[int], para_date: dict | Non
             out[idx[k]] = ctx
             if ctx["indicator"].value:
                 last_ind = prev_ind = ctx["indicator"]
+            prev_change = ctx["change"]
             prev_end = r["end"]
             k += 1
         topic = _founded(a, p, ce) or topic
@@ -733,7 +737,7 @@ def _strip_subject(s: str, subject: Choice) -> str:
 
 
 def _figure(a: _Article, r: dict, gap: str, tail: str, subject: Choice, last_ind: Choice,
-            joined: bool = False) -> dict:
+            joined: bool = False, last_change: Choice = Choice()) -> dict:
     """indicator, entity and change of one figure from its gap and tail (joined: a figure of the same
     clause stands before it)."""
     P = a.cr.patterns
@@ -783,6 +787,8 @@ def _figure(a: _Article, r: dict, gap: str, tail: str, subject: Choice, last_ind
                                                    f"nothing else is counted")
     elif JOIN.match(g) and last_ind.value and joined:
         ind = Choice(last_ind.value, "join", f"joined by {g} to the figure before")
+        if last_change.value:          # 分别增长5.1%和6.3%: the second rises too
+            change = Choice(last_change.value, "join", f"joined by {g} to the figure before, {last_change.why}")
     elif r["kind"] == "count" and object_name() and not _counted_before(a, g):
         obj_name = object_name()
         ind = Choice(obj_name, obj_p.id, f"the noun after the measure word ({obj_p.where})")
