@@ -464,10 +464,12 @@ class _Article:
             return None
         t, best = self.text, None
         stop = min(end, q + reach)
-        i, verbs = q, self.cr.verbs
+        i, verbs, prep = q, self.cr.verbs, self.cr.words.get("preposition")
         while i < stop and "\u4e00" <= t[i] <= "\u9fff":
             if t[i] == "的" or self.date_at(i) is not None or (verbs is not None and verbs.match(t, i, end)):
                 break                      # 某区一季度签约项目, 位于某地的电站: a date, verb or 的 ends the name
+            if best is not None and prep is not None and prep.match(t, i, end):
+                break                      # 某公司三期项目|在某新区投产: after a head, a preposition ends it
             for n in heads.lengths:
                 if i - n + 1 >= q and t[i - n + 1:i + 1] in heads.words:
                     best = i + 1
