@@ -35,7 +35,8 @@ LISTS = {"head": "context_head", "lead": "context_lead", "stop": "context_stop",
          "preposition": "context_preposition", "reference": "context_reference", "opener": "context_opener",
          "modal": "context_modal",
          "time_word": "context_time_word", "same_time": "context_same_time", "year_word": "context_year_word",
-         "place": "place", "classifier": "context_classifier", "measure": "measure_word"}
+         "place": "place", "classifier": "context_classifier", "measure": "measure_word",
+         "rate_end": "context_rate_end"}
 VERB_LIST = "context_value_verb"
 FRAGMENT_NAME = regex.compile(r"\{([A-Z][A-Z0-9_]*)\}")
 # Sentence ends (SPEC: ；and ，do not end a sentence) and clause ends inside a sentence.
@@ -116,6 +117,7 @@ class Choice:
     value: str = ""
     rule: str = ""
     why: str = ""
+    owner: str = ""          # a subject read after 的: the org that did it (甲集团研发的品种…), if written
 
 
 class _WordMatch:
@@ -149,6 +151,11 @@ class Words:
             if pos + n <= end and text[pos:pos + n] in self.words:
                 return _WordMatch(text[pos:pos + n], pos + n)
         return None
+
+
+def _ends_with(s: str, words: "Words | None") -> bool:
+    """Does s end with a word of `words`?"""
+    return words is not None and any(len(s) > n and s[-n:] in words.words for n in words.lengths)
 
 
 def strip_end(s: str, words: "Words | None") -> str:
@@ -362,9 +369,11 @@ class _Article:
             for pid in ("context.subject_of_noun", "context.subject_of_noun_end"):
                 pat = self.cr.patterns.get(pid)
                 m = pat.regex.match(t[p:end]) if pat is not None else None
-                if m and clean_name(strip_end(m.group("entity"), self.cr.words.get("modal"))):
-                    return Choice(clean_name(strip_end(m.group("entity"), self.cr.words.get("modal"))), pat.id,
-                                  f"the noun after 的 before the verb ({pat.where})"), p + m.end("entity")
+                noun = clean_name(strip_end(m.group("entity"), self.cr.words.get("modal"))) if m else ""
+                if noun and not _ends_with(noun, self.cr.words.get("rate_end")):    # …的大棚占比: an indicator
+                    doer = self.orgs.get(p)
+                    return Choice(noun, pat.id, f"the noun after 的 before the verb ({pat.where})",
+                                  owner=t[p:doer["end"]] if doer else ""), p + m.end("entity")
         first = self._name_at(p, end)
         if first is None and not verb_subject:
             return None
@@ -499,6 +508,7 @@ class _Article:
         d = self.last_any_date(p + 1, e)      # 某区一季度签约…: the subject ends at its date
         if d is not None:
             e = d["start"]
+            e = p + len(strip_end(self.text[p:e], self.cr.words.get("modal")))   # 某公司计划|今年投资…
         name = clean_name(self.text[p:e])
         return (Choice(name, pat.id, f"the words before the verb ({pat.where})"), e) if name else None
 
@@ -661,6 +671,9 @@ def _sentence(a: _Article, s: int, e: int, idx: list[int], para_date: dict | Non
             ctx = _figure(a, r, gap, tail, subj_here, last_ind if prev_ind is None else prev_ind,
                           joined=prev_ind is not None, last_change=prev_change)
             # period: the last date before the figure in its sentence, unless the clause has its own time
+            owner = ctx.pop("_owner", None)
+            if owner is not None:          # the rest of the sentence is the org's (…，国产种子市场占有率…)
+                subject = clause_subject = owner
             no_period = ctx.pop("_no_period", None)
             if no_period:
                 per = _period(a, None, no_period, "an old level, of an earlier time")
@@ -840,6 +853,11 @@ def _figure(a: _Article, r: dict, gap: str, tail: str, subject: Choice, last_ind
                 ind = Choice(v, "gap", "the words before the figure in its clause")
             elif r["kind"] != "percent" and object_name():
                 ind = Choice(object_name(), obj_p.id, f"the noun after the figure ({obj_p.where})")
+    if not ind.value and subject.owner and (r["kind"] != "count" or not object_name()):
+        # 甲集团研发的蔬菜品种已达到178个: the noun after 的 is what the figure counts, the org did it
+        ind = Choice(subject.value, subject.rule, "the subject after 的 is what the figure measures")
+        ent = Choice(subject.owner, "org rows", f"the org that {subject.value} is of (before the verb and 的)")
+        ctx["_owner"] = ent
     gr_p, gr = pat("context.grant", tail)
     if gr and clean_name(gr.group("noun")) and r["kind"] == "percent":
         ind = Choice(clean_name(gr.group("noun")), gr_p.id, f"the noun granted after the figure ({gr_p.where})")
