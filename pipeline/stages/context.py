@@ -36,7 +36,7 @@ LISTS = {"head": "context_head", "lead": "context_lead", "stop": "context_stop",
          "modal": "context_modal",
          "time_word": "context_time_word", "same_time": "context_same_time", "year_word": "context_year_word",
          "place": "place", "classifier": "context_classifier", "measure": "measure_word",
-         "rate_end": "context_rate_end"}
+         "rate_end": "context_rate_end", "do_verb": "context_do_verb"}
 VERB_LIST = "context_value_verb"
 FRAGMENT_NAME = regex.compile(r"\{([A-Z][A-Z0-9_]*)\}")
 # Sentence ends (SPEC: ；and ，do not end a sentence) and clause ends inside a sentence.
@@ -654,7 +654,9 @@ def _sentence(a: _Article, s: int, e: int, idx: list[int], para_date: dict | Non
             # a figure inside the subject (甲公司投资5亿元建设的公园已开园) reads its gap from the clause start
             g0 = prev_end if prev_end <= r["start"] else cs
             d = a.last_any_date(g0, r["start"])
+            pre_date = ""
             if d is not None:             # 到2025年产值超过…, 兰州市2023年收入增长…: the gap starts after the date
+                pre_date = t[max(g0, d["start"] - cr.max_gap):d["start"]]   # 羊肉产量|去年|达到…: read if need be
                 g0 = d["end"]
             gap = t[max(g0, r["start"] - cr.max_gap):r["start"]]
             tail = t[r["end"]:nxt]
@@ -669,7 +671,7 @@ def _sentence(a: _Article, s: int, e: int, idx: list[int], para_date: dict | Non
                 owner = a.owner             # …but the place before it may own it (全市12个特色夜市)
                 subj_here = owner[0] if owner and owner[1] <= r["start"] else no_subject
             ctx = _figure(a, r, gap, tail, subj_here, last_ind if prev_ind is None else prev_ind,
-                          joined=prev_ind is not None, last_change=prev_change)
+                          joined=prev_ind is not None, last_change=prev_change, pre_date=pre_date)
             # period: the last date before the figure in its sentence, unless the clause has its own time
             owner = ctx.pop("_owner", None)
             if owner is not None:          # the rest of the sentence is the org's (…，国产种子市场占有率…)
@@ -724,6 +726,19 @@ def _opens_with_verb(a: _Article, p: int, ce: int) -> bool:
     return any(r is not None and r.match(a.text, p, ce) for r in (a.cr.verbs, w.get("preposition")))
 
 
+def _nominal_verb(a: _Article, before: str, verb: str, name) -> str:
+    """The thing done, when the verb right before a figure follows a verb of lists/context_do_verb.txt
+    and its object (共完成|老旧小区改造|286个: 老旧小区改造), else ''."""
+    v = a.cr.words.get("do_verb")
+    if v is None:
+        return ""
+    for i in range(len(before) - 1, -1, -1):
+        m = v.match(before, i)
+        if m and m.end() < len(before):
+            return name(before[m.end():] + verb)
+    return ""
+
+
 def _whole_verb(before: str, verb: str, verbs: "Words | None") -> str:
     """`before` without the start of a longer verb that ends with `verb` (年综合能耗下|降至 is
     年综合能耗|下降至: the last verb is read as the longest word)."""
@@ -752,9 +767,9 @@ def _strip_subject(s: str, subject: Choice) -> str:
 
 
 def _figure(a: _Article, r: dict, gap: str, tail: str, subject: Choice, last_ind: Choice,
-            joined: bool = False, last_change: Choice = Choice()) -> dict:
+            joined: bool = False, last_change: Choice = Choice(), pre_date: str = "") -> dict:
     """indicator, entity and change of one figure from its gap and tail (joined: a figure of the same
-    clause stands before it)."""
+    clause stands before it; pre_date: the clause's words before a date inside the gap)."""
     P = a.cr.patterns
     modal = a.cr.words.get("modal")
     opener = a.cr.words.get("opener")
@@ -830,6 +845,9 @@ def _figure(a: _Article, r: dict, gap: str, tail: str, subject: Choice, last_ind
                                                      f"the noun after it ({obj_p.where})")
                 elif of_noun():     # 提供300亿元的融资支持: the noun after 的 is what it measures (below)
                     pass
+                elif nominal := _nominal_verb(a, gd.get("before") or "", m.group("verb"), name):
+                    ind = Choice(nominal, p.id, f"{m.group('verb')} names the thing done, after an earlier "
+                                                f"verb ({p.where})")       # 完成老旧小区改造286个
                 elif name(gd.get("before") or ""):
                     ind = Choice(name(gd["before"]), p.id, f"before the verb {m.group('verb')} ({p.where})")
                 elif last_ind.value and not DIGIT.search(gd.get("before") or "") and not name(gd.get("before") or ""):
@@ -853,6 +871,8 @@ def _figure(a: _Article, r: dict, gap: str, tail: str, subject: Choice, last_ind
                 ind = Choice(v, "gap", "the words before the figure in its clause")
             elif r["kind"] != "percent" and object_name():
                 ind = Choice(object_name(), obj_p.id, f"the noun after the figure ({obj_p.where})")
+    if not ind.value and pre_date and name(pre_date):     # 全县羊肉产量去年达到1.8万吨
+        ind = Choice(name(pre_date), "gap", "the words before the date inside the clause")
     if not ind.value and subject.owner and (r["kind"] != "count" or not object_name()):
         # 甲集团研发的蔬菜品种已达到178个: the noun after 的 is what the figure counts, the org did it
         ind = Choice(subject.value, subject.rule, "the subject after 的 is what the figure measures")
