@@ -62,6 +62,9 @@ MAX_NAME = 24
 MAX_EXTENSION = 12
 # Conjunctions between two figures of one indicator (完成21.4亿元和16.2亿元).
 JOIN = regex.compile(r"^[和及、/／]$")
+# A new thing a clause ends with is a topic only when named: quoted, an org row, or at least this long
+# (设立研发中心 is no topic, 推出普惠型商业补充医疗保险 is).
+MIN_FOUNDED = 5
 # A clause opening with this word names a new subject after 的 (由甲、乙共同主办的这一赛事已…).
 AGENT = "由"
 # A clause opening with this word reads a new subject before its verb (其中高校院所输出…).
@@ -418,11 +421,11 @@ class _Article:
 
     def _noun_list(self, p: int, end: int) -> tuple[Choice, int] | None:
         """A list of plain nouns, 等 and what they are (中山桥、白塔山等景点, 甲鼓、乙鼓等非遗项目) opening
-        the clause: the whole list (context.subject_list). A list whose first name is an org row is
-        read with the org rows; after a reference word (后者将在甲、乙等领域…) there is no list."""
+        the clause: the whole list (context.subject_list), org rows among its names or not (科伦药业、
+        百利天恒等12家上市公司); after a reference word (后者将在甲、乙等领域…) there is no list."""
         pat = self.cr.patterns.get("context.subject_list")
         ref = self.cr.words.get("reference")
-        if pat is None or p in self.orgs or (ref is not None and ref.match(self.text, p, end)):
+        if pat is None or (ref is not None and ref.match(self.text, p, end)):
             return None
         m = pat.regex.match(self.text[p:end])
         if not m:
@@ -430,6 +433,8 @@ class _Article:
         q = p + m.end() if self.text.startswith(RESPECTIVELY, p + m.end()) else self._etc(p + m.end(), end)
         if q is None:
             return None
+        if q < end and self.text[q] == LIST_PARTNER:     # 甲、乙等医院与丙医院共建…: all of them
+            q = self._noun_end(q + 1, end) or q
         self.parts = [(p + a, p + b) for a, b in _items(m.group())]
         return Choice(self.text[p:q], pat.id, f"a list of names, 等 and what they are ({pat.where})"), q
 
@@ -716,7 +721,9 @@ def _founded(a: _Article, p: int, ce: int) -> Choice | None:
         return None
     m = pat.regex.search(text)
     name = clean_name(m.group("entity")) if m else ""
-    return Choice(name, pat.id, f"the new thing the clause before brought in ({pat.where})") if name else None
+    named = name and (m.group("entity").startswith("“") or (p + m.start("entity")) in a.orgs
+                      or len(name) >= MIN_FOUNDED)
+    return Choice(name, pat.id, f"the new thing the clause before brought in ({pat.where})") if named else None
 
 
 def _opens_with_verb(a: _Article, p: int, ce: int) -> bool:
