@@ -62,6 +62,8 @@ MAX_NAME = 24
 MAX_EXTENSION = 12
 # Conjunctions between two figures of one indicator (完成21.4亿元和16.2亿元).
 JOIN = regex.compile(r"^[和及、/／]$")
+# 所在 (where it is: 项目所在园区) holds 在 but is no preposition.
+LOCATED = "所在"
 # A new thing a clause ends with is a topic only when named: quoted, an org row, or at least this long
 # (设立研发中心 is no topic, 推出普惠型商业补充医疗保险 is).
 MIN_FOUNDED = 5
@@ -482,7 +484,7 @@ class _Article:
         while i < stop and "\u4e00" <= t[i] <= "\u9fff":
             if t[i] == "的" or self.date_at(i) is not None or (verbs is not None and verbs.match(t, i, end)):
                 break                      # 某区一季度签约项目, 位于某地的电站: a date, verb or 的 ends the name
-            if best is not None and prep is not None and prep.match(t, i, end):
+            if best is not None and prep is not None and prep.match(t, i, end) and t[i - 1:i + 1] != LOCATED:
                 break                      # 某公司三期项目|在某新区投产: after a head, a preposition ends it
             for n in heads.lengths:
                 if i - n + 1 >= q and t[i - n + 1:i + 1] in heads.words:
