@@ -36,7 +36,7 @@ LISTS = {"head": "context_head", "lead": "context_lead", "stop": "context_stop",
          "modal": "context_modal",
          "time_word": "context_time_word", "same_time": "context_same_time", "year_word": "context_year_word",
          "place": "place", "classifier": "context_classifier", "measure": "measure_word",
-         "rate_end": "context_rate_end", "do_verb": "context_do_verb"}
+         "rate_end": "context_rate_end", "do_verb": "context_do_verb", "link": "context_link_verb"}
 VERB_LIST = "context_value_verb"
 FRAGMENT_NAME = regex.compile(r"\{([A-Z][A-Z0-9_]*)\}")
 # Sentence ends (SPEC: ；and ，do not end a sentence) and clause ends inside a sentence.
@@ -52,7 +52,8 @@ PUNCT = set("，,；;。：:、！？!?）)】」”\n")
 # Characters trimmed off the ends of an indicator or entity; an indicator holding a digit is a
 # piece of another figure and is dropped.
 TRIM = " \t　的了及和与、"
-DIGIT = regex.compile(r"(?<![A-Za-z0-9.])[0-9０-９](?![A-Za-z])")   # 4A级景区, PM2.5浓度 are names, 3家 a figure
+DIGIT = regex.compile(r"(?<![A-Za-z0-9.])[0-9０-９](?![0-9]*(?:[A-Za-z]|强))")   # 4A级景区, PM2.5浓度, 世界500强企业
+                                                                               # are names, 3家 is a figure
 WORD = regex.compile(r"[\p{Han}A-Za-z]")              # a name holds a word (not "/" of 200MW/800MWh)
 # A name holding 等 (甲、乙等生物医药企业) is what follows it.
 ETC_WORD = "等"
@@ -785,10 +786,15 @@ def _figure(a: _Article, r: dict, gap: str, tail: str, subject: Choice, last_ind
 
     time_phrase = P["context.time_phrase"].regex if "context.time_phrase" in P else None
 
+    link = a.cr.words.get("link")
+
     def name(s: str) -> str:
         s = _strip_subject(s.strip(TRIM), subject)
         q = skip_words(s, 0, len(s), modal, opener, time_phrase)
-        return clean_name(strip_end(s[q:].strip(TRIM), modal))
+        s = strip_end(s[q:].strip(TRIM), modal)
+        if link is not None and s[-1:] in link.words:      # 累计|有, 比例为: a link verb is no indicator
+            s = s[:-1]
+        return clean_name(s)
 
     def pat(pid: str, on: str):
         p = P.get(pid)
