@@ -55,6 +55,7 @@ TRIM = " \t　的了及和与、"
 DIGIT = regex.compile(r"(?<![A-Za-z0-9.])[0-9０-９](?![0-9]*(?:[A-Za-z]|强))")   # 4A级景区, PM2.5浓度, 世界500强企业
                                                                                # are names, 3家 is a figure
 WORD = regex.compile(r"[\p{Han}A-Za-z]")              # a name holds a word (not "/" of 200MW/800MWh)
+YEAR_PREFIX = regex.compile(r"(?:19|20)\d{2}(?=\p{Han})(?!年)")   # 2024郑州马拉松: a year opening a name
 # A name holding 等 (甲、乙等生物医药企业) is what follows it.
 ETC_WORD = "等"
 # An indicator or entity longer than this is not a name but a clause read wrong: left empty.
@@ -290,7 +291,8 @@ def clean_name(s: str) -> str:
         s = s.rsplit(ETC_WORD, 1)[1]
     if len(s) >= 2 and s[0] in "“\"「" and s[-1] in "”\"」" and s.count("“") <= 1:
         s = s[1:-1]
-    if not s or DIGIT.search(s) or len(s) > MAX_NAME or not WORD.search(s):
+    y = YEAR_PREFIX.match(s)
+    if not s or DIGIT.search(s, y.end() if y else 0) or len(s) > MAX_NAME or not WORD.search(s):
         return ""
     return s
 
@@ -788,6 +790,8 @@ def _figure(a: _Article, r: dict, gap: str, tail: str, subject: Choice, last_ind
 
     link = a.cr.words.get("link")
 
+    rate_end = a.cr.words.get("rate_end")
+
     def name(s: str) -> str:
         s = _strip_subject(s.strip(TRIM), subject)
         q = skip_words(s, 0, len(s), modal, opener, time_phrase)
@@ -863,6 +867,9 @@ def _figure(a: _Article, r: dict, gap: str, tail: str, subject: Choice, last_ind
                 elif nominal := _nominal_verb(a, gd.get("before") or "", m.group("verb"), name):
                     ind = Choice(nominal, p.id, f"{m.group('verb')} names the thing done, after an earlier "
                                                 f"verb ({p.where})")       # 完成老旧小区改造286个
+                elif name(gd.get("before") or "") in (rate_end.words if rate_end else ()) and last_ind.value:
+                    ind = Choice(last_ind.value, p.id, f"a bare {name(gd['before'])}: the share of the indicator "
+                                                       f"of the figure before ({p.where})")    # …，占比达51.2%
                 elif name(gd.get("before") or ""):
                     ind = Choice(name(gd["before"]), p.id, f"before the verb {m.group('verb')} ({p.where})")
                 elif last_ind.value and not DIGIT.search(gd.get("before") or "") and not name(gd.get("before") or ""):
