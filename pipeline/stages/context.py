@@ -64,6 +64,9 @@ MAX_NAME = 24
 MAX_EXTENSION = 12
 # Conjunctions between two figures of one indicator (完成21.4亿元和16.2亿元).
 JOIN = regex.compile(r"^[和及、/／]$")
+# A value verb right before a head is part of a facility's name after at least this many characters
+# of it (…至忠和段|改扩建|工程), not after fewer (新|开工|项目 is what is counted).
+NAME_BEFORE_VERB = 4
 # 所在 (where it is: 项目所在园区) holds 在 but is no preposition.
 LOCATED = "所在"
 # A new thing a clause ends with is a topic only when named: quoted, an org row, or at least this long
@@ -77,6 +80,7 @@ SUBJECT_OPENER = "其中"
 ETC = regex.compile(r"等(?:[0-9一二三四五六七八九十两]+[家个所座名])?(?=\p{Han})")
 MAX_ETC_NOUN = 12
 OPEN_QUOTE = {"“", '"', "「"}
+OPEN_QUOTE_MARK = ("“", '"', "「")
 # The rule name of a reference word (全市, 园区): a whole reference, never the start of a longer name.
 REFERENCE_RULE = "lists/context_reference.txt"
 # A clause with this word gives the i-th of a list of subject names to its i-th figure (甲、乙分别完成3亿元和2亿元).
@@ -355,7 +359,7 @@ class _Article:
         return self.dates[i][2] if i < len(self.dates) and self.dates[i][0] == p else None
 
     def subject_at(self, p: int, end: int, verb_subject: bool = True,
-                   fresh: bool = False) -> tuple[Choice, int] | None:
+                   fresh: bool = False, named_only: bool = False) -> tuple[Choice, int] | None:
         """The clause subject written at p: org rows (joined by 、/和), a reference or place word, or
         (verb_subject) the words before a value verb (context.subject_before_verb); where the
         sentence has no subject yet (fresh), a project or facility ending in a head word."""
@@ -390,7 +394,11 @@ class _Article:
             h = self._head_end(p, end, MAX_NAME) if fresh and not (prep and prep.match(t, p, end)) else None
             if h and clean_name(t[p:h]) == t[p:h]:      # 某某产业园项目总投资58亿元: the project
                 return Choice(t[p:h], "lists/context_head.txt", "a project or facility opening the clause"), h
-            return self._before_verb(p, end)
+            bv = self._before_verb(p, end)
+            if bv and named_only and not (bv[0].value.startswith(OPEN_QUOTE_MARK) or
+                                          _ends_with(bv[0].value, self.cr.words.get("head"))):
+                return None                   # …；失业保险基金累计结余…: an indicator, not a new subject
+            return bv
         how, q = first
         if how == REFERENCE_RULE and q in self.orgs:     # 该所 + 固体润滑国家重点实验室: a unit of the body
             how, q = "org rows", self.orgs[q]["end"]
@@ -477,16 +485,21 @@ class _Article:
 
     def _head_end(self, q: int, end: int, reach: int = MAX_EXTENSION) -> int | None:
         """The end of the longest run of at most `reach` Han characters at q that ends with a word
-        of lists/context_head.txt (附属中学新校区), no date, value verb or 的 in it, or None."""
+        of lists/context_head.txt (附属中学新校区), no date, value verb (but one right before a head:
+        改扩建工程) or 的 in it, or None; Latin letters and digits count (G30连霍高速…工程)."""
         heads = self.cr.words.get("head")
         if heads is None:
             return None
         t, best = self.text, None
         stop = min(end, q + reach)
         i, verbs, prep = q, self.cr.verbs, self.cr.words.get("preposition")
-        while i < stop and "\u4e00" <= t[i] <= "\u9fff":
-            if t[i] == "的" or self.date_at(i) is not None or (verbs is not None and verbs.match(t, i, end)):
+        while i < stop and ("\u4e00" <= t[i] <= "\u9fff" or (t[i].isascii() and t[i].isalnum())):
+            v = verbs.match(t, i, end) if verbs is not None else None
+            if t[i] == "的" or self.date_at(i) is not None or \
+                    (v and (i - q < NAME_BEFORE_VERB or not heads.match(t, v.end(), end))):
                 break                      # 某区一季度签约项目, 位于某地的电站: a date, verb or 的 ends the name
+                                           # (a verb right before a head, after a name, is part of it:
+                                           # …清水驿至忠和段改扩建工程; not 新开工项目)
             if best is not None and prep is not None and prep.match(t, i, end) and t[i - 1:i + 1] != LOCATED:
                 break                      # 某公司三期项目|在某新区投产: after a head, a preposition ends it
             for n in heads.lengths:
@@ -642,7 +655,8 @@ def _sentence(a: _Article, s: int, e: int, idx: list[int], para_date: dict | Non
             p += 1
         a.parts, a.owner = [], None
         subj = a.subject_at(p, ce, verb_subject=not subject.value or opened or after_semicolon,
-                            fresh=not subject.value)
+                            fresh=not subject.value,
+                            named_only=after_semicolon and bool(subject.value) and not opened)
         parts = a.parts
         if subj is not None:
             subject, p = subj
