@@ -174,25 +174,22 @@ class Tokens:
             for a in range(m.start(), m.end(), MAX_BLOCK):
                 self._block_starts.append(a)
                 self._block_ends.append(min(a + MAX_BLOCK, m.end()))
-        self._segmented: dict[int, list[tuple[str, int, int]]] = {}
-        # position -> the token holding it, for every position looked up or segmented so far:
-        # the org rules ask for the same few positions many times (one dict lookup then)
+        self._segmented: dict[int, tuple[list[int], list[tuple[str, int, int]]]] = {}
+        # position -> the token holding it, for every position asked for so far: the org
+        # rules ask for the same positions many times (one dict lookup then)
         self._held: dict[int, tuple[str, int, int]] = {}
 
-    def _block(self, b: int) -> list[tuple[str, int, int]]:
-        """The tokens of block b, segmented once (each position of the block then held in _held)."""
-        toks = self._segmented.get(b)
-        if toks is None:
+    def _block(self, b: int) -> tuple[list[int], list[tuple[str, int, int]]]:
+        """(token starts, tokens) of block b, segmented once."""
+        hit = self._segmented.get(b)
+        if hit is None:
             a = self._block_starts[b]
-            toks = self._segmented[b] = []
-            held = self._held
+            toks = []
             for w in cut_block(self._tk, self.text[a:self._block_ends[b]]):
-                tok = (w, a, a + len(w))
-                toks.append(tok)
-                for p in range(a, a + len(w)):
-                    held[p] = tok
+                toks.append((w, a, a + len(w)))
                 a += len(w)
-        return toks
+            hit = self._segmented[b] = ([s for _, s, _ in toks], toks)
+        return hit
 
     def at(self, pos: int) -> tuple[str, int, int]:
         """(word, start, end) of the token holding position pos (0 <= pos < len(text))."""
@@ -202,11 +199,11 @@ class Tokens:
         return tok
 
     def _find(self, pos: int) -> tuple[str, int, int]:
-        """at() of a position not held yet: segment its block, or the character outside blocks."""
+        """at() of a position not asked for yet: in its block (segmented if need be), or outside blocks."""
         b = bisect_right(self._block_starts, pos) - 1
         if b >= 0 and pos < self._block_ends[b]:
-            self._block(b)
-            return self._held[pos]
+            starts, toks = self._block(b)
+            return toks[bisect_right(starts, pos) - 1]
         text = self.text
         if text[pos] == "\r" and text[pos + 1:pos + 2] == "\n":
             return ("\r\n", pos, pos + 2)
