@@ -109,13 +109,14 @@ def _first_index(words) -> dict[str, int]:
     return index
 
 
-def _first_two_index(words) -> dict:
-    """Words of 2+ characters indexed by their first two characters (one dict lookup per position)."""
+def _first_two_index(words) -> dict[str, tuple[str, ...]]:
+    """Words of 2+ characters indexed by their first two characters (one dict lookup per position),
+    each key's words as a tuple (for one `str.startswith(words, pos)` test)."""
     index: dict[str, set] = {}
     for w in words:
         if len(w) >= 2:
             index.setdefault(w[:2], set()).add(w)
-    return index
+    return {k: tuple(sorted(v)) for k, v in index.items()}
 
 
 def _alternation(words) -> object:
@@ -154,7 +155,7 @@ def build_lexicon(rules_dir: Path, lists: dict, segment_words: tuple, problems: 
         "stop": set(words("org_stop")),
         "suffix": mapping("org_suffix"),
         "gazetteer": mapping("org_gazetteer"),
-        "company_suffix": tuple(words("org_company_suffix")),
+        "company_suffix": set(words("org_company_suffix")),
         "needs_body": set(words("org_needs_body")),
         "place_needs_body": set(words("org_place_needs_body")),
         "rare_word_suffix": set(words("org_rare_word_suffix")),
@@ -247,7 +248,7 @@ def _anchor_in(text: str, start: int, end: int, index: dict) -> int | None:
     """
     for p in range(start, end - 1):
         words = index.get(text[p:p + 2])
-        if words is not None and any(p + len(w) <= end and text.startswith(w, p) for w in words):
+        if words is not None and text.startswith(words, p, end):
             return p
     return None
 
@@ -256,7 +257,7 @@ def _anchor_at(text: str, pos: int, lex: dict) -> bool:
     """True when a place, head or anchor (2+ characters) starts at pos."""
     for index in (lex["index_places"], lex["index_heads"]):
         words = index.get(text[pos:pos + 2])
-        if words is not None and any(text.startswith(w, pos) for w in words):
+        if words is not None and text.startswith(words, pos):
             return True
     return False
 
