@@ -149,7 +149,6 @@ def build_lexicon(rules_dir: Path, lists: dict, segment_words: tuple, problems: 
         "titles": set(titles),
         "title_pattern": regex.compile("|".join(regex.escape(t) for t in sorted(titles, key=len, reverse=True)
                                                 if len(t) >= st["title_min_len"]) or "(?!)"),
-        "not_end": words("org_not_name_end"),
         "not_end_order": _first_index(words("org_not_name_end")),
         "not_end_lengths": sorted({len(w) for w in words("org_not_name_end")}),
         "stop": set(words("org_stop")),
