@@ -8,8 +8,12 @@ that overlaps one already kept is dropped; `explain` shows who beat whom.
 """
 from __future__ import annotations
 
+import re
 from array import array
 from dataclasses import dataclass, field
+from functools import lru_cache
+
+import regex
 
 from ..rules import Rules
 from ..stages import orgs
@@ -90,7 +94,7 @@ def _matches(text: str, rule, windows: list[tuple[int, int]], settings: dict, wa
         matches = []
         for ws, we in windows:
             limit = time_limit(we - ws, settings)
-            matches += rule.regex.finditer(text, ws, we, timeout=limit)
+            matches += scan(rule.regex, text, ws, we, limit)
         return matches
     except TimeoutError:
         if warnings is not None:
@@ -137,13 +141,46 @@ def trigger_windows(text: str, trigger, timeout: float | None = None, before: in
     if trigger is None:
         return [(0, len(text))]
     spans: list[tuple[int, int]] = []
-    for m in trigger.finditer(text, timeout=timeout):
+    for m in scan(trigger, text, 0, len(text), timeout):
         s, e = max(0, m.start() - before), min(len(text), m.end() + after)
         if spans and s <= spans[-1][1]:
             spans[-1] = (spans[-1][0], max(spans[-1][1], e))
         else:
             spans.append((s, e))
     return spans
+
+
+# What a pattern holds besides words once its (?:…) groups and | are taken out, if it is more
+# than a plain alternation of words; and the flags a pattern compiled without any has.
+_SYNTAX = frozenset("\\.^$*+?{}[]()")
+_DEFAULT_FLAGS = regex.compile("").flags
+
+
+def scan(pattern, text: str, pos: int, endpos: int, timeout: float | None):
+    """pattern.finditer(text, pos, endpos) under the time limit, or by `re` when the pattern is a
+    plain alternation of words (see plain_words): the same matches."""
+    plain = plain_words(pattern.pattern, pattern.flags)
+    if plain is not None:
+        return plain.finditer(text, pos, endpos)
+    return pattern.finditer(text, pos, endpos, timeout=timeout)
+
+
+@lru_cache(maxsize=None)
+def plain_words(pattern: str, flags: int) -> re.Pattern | None:
+    """The pattern compiled by the standard library's `re` when it is a plain alternation of words
+    (literal characters, `|` and `(?:…)` groups only, no empty word, no flag); None otherwise.
+
+    Such a pattern cannot backtrack: trying it at a position costs at most the length of its
+    words, so its scan is linear and within any time limit (time_limit grows with the text).
+    `re` finds the same matches (the leftmost, and there the first word of the alternation
+    that matches) about 3x faster than `regex`: org.named's 170 suffixes, org.gazetteer's
+    names and the unit and currency triggers are such patterns.
+    """
+    words_only = pattern.replace("(?:", "").replace(")", "").replace("|", "")
+    if flags != _DEFAULT_FLAGS or _SYNTAX & set(words_only):
+        return None
+    compiled = re.compile(pattern)
+    return None if compiled.fullmatch("") else compiled
 
 
 def resolve(cands: list[Candidate]) -> tuple[list[Candidate], list[Candidate]]:
