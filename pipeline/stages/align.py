@@ -55,6 +55,11 @@ class Alignment:
         a._add(0, 0, length, length, True)
         return a
 
+    def is_identity(self) -> bool:
+        """True when it maps each position of its text (0..length) onto itself: one copy from 0 to 0."""
+        return len(self.dst) == 1 and self.copy[0] and self.dst[0] == self.src[0] == 0 \
+            and self.dst_len[0] == self.src_len[0]
+
     def start(self, pos: int) -> int:
         """Source position where the character at destination `pos` begins."""
         i = bisect_right(self.dst, pos) - 1
@@ -132,12 +137,18 @@ class Chain:
 
     def __init__(self) -> None:
         self.steps: list[Alignment] = []
+        self._moving: list[Alignment] = []     # the steps that move some position, last first
 
     def add(self, a: Alignment) -> None:
         self.steps.append(a)
+        if not a.is_identity():
+            self._moving.insert(0, a)
 
     def span(self, start: int, end: int) -> tuple[int, int]:
-        """Span in the first text of the span [start, end) of the last text."""
-        for a in reversed(self.steps):
+        """Span in the first text of the span [start, end) of the last text.
+
+        A step that changed nothing (a conversion that kept every length) maps every
+        span of its text onto itself, so it is passed over."""
+        for a in self._moving:
             start, end = a.span(start, end)
         return start, end

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import calendar
 import datetime
+from functools import lru_cache
 
 import regex
 
@@ -57,6 +58,7 @@ def days(iso: str) -> tuple[datetime.date, datetime.date] | None:
     return datetime.date(y, months[0], 1), datetime.date(y, months[1], last)
 
 
+@lru_cache(maxsize=4096)
 def interval(value: str, value_max: str = "", qualifier: str = "") -> tuple[str, str]:
     """(`date_from`, `date_to`): the first day of `value` and the last of `value_max` (or of `value`
     when there is no upper bound), as `YYYY-MM-DD`; a side is empty when its bound has no year,
@@ -66,6 +68,8 @@ def interval(value: str, value_max: str = "", qualifier: str = "") -> tuple[str,
     ('2024-01-01', '2024-09-30')
     >>> interval("2023", "", "until"), interval("2018", "", "since")
     (('', '2023-12-31'), ('2018-01-01', ''))
+
+    Cached: most rows have no period, and the dates of an article repeat (2023, 2024-Q1).
     """
     lo = days(value)
     hi = days(value_max) if value_max else lo

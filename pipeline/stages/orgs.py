@@ -50,12 +50,15 @@ class Lexicon(dict):
     """The lists and settings org rules use, built once by `load_rules` (Rules.org).
 
     jieba's tags and frequencies are looked up on first use (`tags`, `freq`)
-    and not pickled (a worker gets them from its own jieba).
+    and not pickled (a worker gets them from its own jieba); so is `stop_reasons`,
+    the reason (or '') of each token seen so far (stop_reason), filled as tokens come.
     """
-    LAZY = ("tags", "freq")
+    LAZY = ("tags", "freq", "stop_reasons")
 
     def __missing__(self, key):
-        if key == "tags":
+        if key == "stop_reasons":
+            value = {}
+        elif key == "tags":
             from .segment import word_tags
             value = word_tags(self["user_dict"])
         elif key == "freq":
@@ -98,13 +101,22 @@ def load_settings(rules_dir: Path, problems: list[str]) -> dict:
     return data
 
 
-def _first_two_index(words) -> dict:
-    """Words of 2+ characters indexed by their first two characters (one dict lookup per position)."""
+def _first_index(words) -> dict[str, int]:
+    """Each word -> its first place in the list (to name the first listed word that applies)."""
+    index: dict[str, int] = {}
+    for i, w in enumerate(words):
+        index.setdefault(w, i)
+    return index
+
+
+def _first_two_index(words) -> dict[str, tuple[str, ...]]:
+    """Words of 2+ characters indexed by their first two characters (one dict lookup per position),
+    each key's words as a tuple (for one `str.startswith(words, pos)` test)."""
     index: dict[str, set] = {}
     for w in words:
         if len(w) >= 2:
             index.setdefault(w[:2], set()).add(w)
-    return index
+    return {k: tuple(sorted(v)) for k, v in index.items()}
 
 
 def _alternation(words) -> object:
@@ -137,16 +149,18 @@ def build_lexicon(rules_dir: Path, lists: dict, segment_words: tuple, problems: 
         "titles": set(titles),
         "title_pattern": regex.compile("|".join(regex.escape(t) for t in sorted(titles, key=len, reverse=True)
                                                 if len(t) >= st["title_min_len"]) or "(?!)"),
-        "not_end": words("org_not_name_end"),
+        "not_end_order": _first_index(words("org_not_name_end")),
+        "not_end_lengths": sorted({len(w) for w in words("org_not_name_end")}),
         "stop": set(words("org_stop")),
         "suffix": mapping("org_suffix"),
         "gazetteer": mapping("org_gazetteer"),
-        "company_suffix": tuple(words("org_company_suffix")),
+        "company_suffix": set(words("org_company_suffix")),
         "needs_body": set(words("org_needs_body")),
         "place_needs_body": set(words("org_place_needs_body")),
         "rare_word_suffix": set(words("org_rare_word_suffix")),
         "verb_suffix": set(words("org_verb_suffix")),
         "title_prefix": words("org_title_prefix"),
+        "title_prefixes": tuple(words("org_title_prefix")),
         "category_prefix": sorted(mapping("org_category_prefix").items(), key=lambda kv: -len(kv[0])),
         "descriptor": _alternation(words("org_descriptor")),
         "foreign": sorted(set(words("org_foreign_place")), key=len, reverse=True),
@@ -183,8 +197,18 @@ def category(name: str, lex: dict) -> str:
 def stop_reason(word: str, lex: dict) -> str:
     """Why a token cannot be inside a name, naming the list or setting ('' when it can be).
 
-    An ordinal 第二 can be (兰州市第一人民医院), a ranking 第三大 cannot.
+    An ordinal 第二 can be (兰州市第一人民医院), a ranking 第三大 cannot. The walk asks
+    for the same tokens again and again: each word's reason is worked out once (`stop_reasons`).
     """
+    reasons = lex["stop_reasons"]
+    reason = reasons.get(word)
+    if reason is None:
+        reason = reasons[word] = _stop_reason(word, lex)
+    return reason
+
+
+def _stop_reason(word: str, lex: dict) -> str:
+    """stop_reason() worked out from the lists, settings and jieba's tags."""
     st = lex["settings"]
     if word in lex["stop"]:
         return f"{word} is in {LIST_FILES['org_stop']}"
@@ -223,7 +247,7 @@ def _anchor_in(text: str, start: int, end: int, index: dict) -> int | None:
     """
     for p in range(start, end - 1):
         words = index.get(text[p:p + 2])
-        if words is not None and any(p + len(w) <= end and text.startswith(w, p) for w in words):
+        if words is not None and text.startswith(words, p, end):
             return p
     return None
 
@@ -232,7 +256,7 @@ def _anchor_at(text: str, pos: int, lex: dict) -> bool:
     """True when a place, head or anchor (2+ characters) starts at pos."""
     for index in (lex["index_places"], lex["index_heads"]):
         words = index.get(text[pos:pos + 2])
-        if words is not None and any(text.startswith(w, pos) for w in words):
+        if words is not None and text.startswith(words, pos):
             return True
     return False
 
@@ -296,9 +320,7 @@ def walk(text: str, suffix_start: int, toks, lex: dict) -> tuple[int, int, str, 
                 and not st["name_token"].fullmatch(prev[0]):
             why = f"{w} is a measure word after a number (inner_single_tags in {SETTINGS_PATH})"
             break                             # 35家航空公司
-        after_name = prev is not None and lex["tags"].get(w, "")[:1] == st["verb_tag"] \
-            and w not in lex["name_verbs"] and _ends_with_suffix(prev[0], lex)
-        if (_cuts(w, lex) or after_name) and cut == suffix_start:
+        if cut == suffix_start and (_cuts(w, lex) or _verb_after_name(w, prev, lex)):
             cut = e                           # 兰州新区应急管理局|联合|兰州市消防救援支队
             why_cut = f"{w} is a verb not in {LIST_FILES['org_name_verb']}"
         start = s
@@ -306,6 +328,12 @@ def walk(text: str, suffix_start: int, toks, lex: dict) -> tuple[int, int, str, 
     if cut >= suffix_start:                   # a verb right before the suffix is part of the name (联合创新中心)
         cut, why_cut = start, why
     return start, cut, why, why_cut
+
+
+def _verb_after_name(w: str, prev, lex: dict) -> bool:
+    """True when the token w is a verb (not of lists/org_name_verb.txt) right after a complete name (prev)."""
+    return prev is not None and lex["tags"].get(w, "")[:1] == lex["settings"]["verb_tag"] \
+        and w not in lex["name_verbs"] and _ends_with_suffix(prev[0], lex)
 
 
 def _ends_with_suffix(word: str, lex: dict) -> bool:
@@ -408,10 +436,10 @@ def _named(rule, text: str, s: int, e: int, tokens, lex: dict, titled: bool) -> 
     """interpret() of a suffix match: the name's start from the walk and the anchors."""
     st = lex["settings"]
     suffix = text[s:e]
-    for p in lex["title_prefix"]:
-        if text[max(0, s - len(p)):s] == p:
-            raise Drop(f"{suffix!r} starts a title: {p} is in {LIST_FILES['org_title_prefix']}")
-    if text[max(0, s - len(suffix)):s] == suffix:
+    if text.endswith(lex["title_prefixes"], 0, s):
+        p = next(p for p in lex["title_prefix"] if text.endswith(p, 0, s))
+        raise Drop(f"{suffix!r} starts a title: {p} is in {LIST_FILES['org_title_prefix']}")
+    if text.endswith(suffix, 0, s):
         raise Drop(f"{suffix!r} starts a title (研究所所长: the suffix twice; rule {rule.id}, {rule.where})")
     holder = tokens.at(s)
     # a verb only as a word of its own (组织|开展), not inside a dictionary name (石油输出国组织)
@@ -497,10 +525,9 @@ def _named(rule, text: str, s: int, e: int, tokens, lex: dict, titled: bool) -> 
         raise Drop(f"no body before {suffix!r}: {why}")
     anchor, why = _after_country(text, anchor, s, e, tokens, lex, why)
     name = text[anchor:e]
-    last = tokens.at(e - 1)
-    for w in lex["not_end"]:
-        if name.endswith(w) and last[1] >= e - len(w):
-            raise Drop(f"{name!r} ends with {w}, which is in {LIST_FILES['org_not_name_end']}")
+    w = _not_name_end(name, tokens.at(e - 1)[1] - (e - len(name)), lex)
+    if w:
+        raise Drop(f"{name!r} ends with {w}, which is in {LIST_FILES['org_not_name_end']}")
     if _generic(name, lex):
         raise Drop(f"{name!r} is a generic phrase ({_without_head(name, lex)} is in {LIST_FILES['org_generic']})")
     if suffix in lex["needs_body"] and suffix == _without_head(name, lex):
@@ -509,6 +536,15 @@ def _named(rule, text: str, s: int, e: int, tokens, lex: dict, titled: bool) -> 
         raise Drop(f"{name!r}: a place and {suffix} make no name ({suffix} is in "
                    f"{LIST_FILES['org_place_needs_body']})")
     return _fields(name, anchor, e, lex, rule, why)
+
+
+def _not_name_end(name: str, last_start: int, lex: dict) -> str:
+    """The first word of lists/org_not_name_end.txt the name ends with, not inside its last token
+    (which starts at last_start in name); '' when none. One set lookup per word length."""
+    order = lex["not_end_order"]
+    ends = [name[-n:] for n in lex["not_end_lengths"]
+            if n <= len(name) and name[-n:] in order and last_start >= len(name) - n]
+    return min(ends, key=order.__getitem__) if ends else ""
 
 
 def _after_descriptor(text: str, anchor: int, s: int, tokens, lex: dict, why: str) -> tuple[int, str]:

@@ -87,33 +87,37 @@ def cut_block(tk: "jieba.Tokenizer", block: str) -> list[str]:
     jieba's. Runs of single characters go to jieba's HMM (`finalseg.cut`) as
     jieba sends them. tests/test_segment.py compares the words with jieba's.
     """
+    logp, logtotal = _log_probabilities(tk)
     freq = tk.FREQ
-    cache = tk.__dict__.get("_pipeline_logp")
-    if cache is None or cache[0] != tk.total:                 # add_word changes the total
-        cache = tk.__dict__["_pipeline_logp"] = (tk.total, log(tk.total), {})
-    _, logtotal, logp = cache
     n = len(block)
-    best = [0] * (n + 1)          # best[k]: log-probability of the best route from k to the end
-    last = [0] * (n + 1)          # last[k]: end index (inclusive) of the first word of that route
+    best = [0.0] * (n + 1)        # best[k]: log-probability of the best route from k to the end
+    last = [0] * (n + 1)          # last[k]: end index (exclusive) of the first word of that route
     for k in range(n - 1, -1, -1):
-        i, frag, bv, bx = k, block[k], None, k
-        while i < n and frag in freq:       # every dictionary word starting at k (jieba's get_DAG)
-            if freq[frag]:
-                p = logp.get(frag)
-                if p is None:
-                    p = logp[frag] = log(freq[frag]) - logtotal
-                v = p + best[i + 1]
-                if bv is None or v >= bv:    # jieba's max((v, x)): on a tie the longer word
+        bv, bx = _NO_ROUTE, k + 1
+        i = k + 1
+        p = logp.get(block[k], _UNKNOWN)
+        while True:                           # every dictionary word starting at k (jieba's get_DAG)
+            if p is _UNKNOWN:                 # first time this fragment is seen: look it up in jieba's FREQ
+                frag = block[k:i]
+                f = freq.get(frag)
+                if f is None:
+                    break                     # no word starts with it
+                p = logp[frag] = log(f) - logtotal if f else None
+            if p is not None:                 # a word (None: only a prefix of words)
+                v = p + best[i]
+                if v >= bv:                   # jieba's max((v, x)): on a tie the longer word
                     bv, bx = v, i
+            if i == n:
+                break
             i += 1
-            frag = block[k:i + 1]
-        if bv is None:                       # no word: the character alone
+            p = logp.get(block[k:i], _UNKNOWN)
+        if bv == _NO_ROUTE:                   # no word: the character alone
             bv = log(freq.get(block[k]) or 1) - logtotal + best[k + 1]
         best[k], last[k] = bv, bx
     words: list[str] = []
     x, buf = 0, ""
     while x < n:                              # jieba's __cut_DAG
-        y = last[x] + 1
+        y = last[x]
         if y - x == 1:
             buf += block[x]
         else:
@@ -125,6 +129,20 @@ def cut_block(tk: "jieba.Tokenizer", block: str) -> list[str]:
     if buf:
         _flush(buf, freq, words)
     return words
+
+
+_UNKNOWN = object()            # a fragment not yet looked up in jieba's FREQ
+_NO_ROUTE = float("-inf")      # below every route's log-probability
+
+
+def _log_probabilities(tk: "jieba.Tokenizer") -> tuple[dict, float]:
+    """(fragment -> log-probability of the word, None for a fragment that is only a prefix of words;
+    log of jieba's total), filled as fragments are met, kept on the tokenizer for its current total
+    (add_word changes the total). Only fragments of jieba's FREQ are kept, so it never outgrows FREQ."""
+    cache = tk.__dict__.get("_pipeline_logp")
+    if cache is None or cache[0] != tk.total:
+        cache = tk.__dict__["_pipeline_logp"] = (tk.total, log(tk.total), {})
+    return cache[2], cache[1]
 
 
 def _flush(buf: str, freq: dict, words: list[str]) -> None:
@@ -157,6 +175,9 @@ class Tokens:
                 self._block_starts.append(a)
                 self._block_ends.append(min(a + MAX_BLOCK, m.end()))
         self._segmented: dict[int, tuple[list[int], list[tuple[str, int, int]]]] = {}
+        # position -> the token holding it, for every position asked for so far: the org
+        # rules ask for the same positions many times (one dict lookup then)
+        self._held: dict[int, tuple[str, int, int]] = {}
 
     def _block(self, b: int) -> tuple[list[int], list[tuple[str, int, int]]]:
         """(token starts, tokens) of block b, segmented once."""
@@ -172,6 +193,13 @@ class Tokens:
 
     def at(self, pos: int) -> tuple[str, int, int]:
         """(word, start, end) of the token holding position pos (0 <= pos < len(text))."""
+        tok = self._held.get(pos)
+        if tok is None:
+            tok = self._held[pos] = self._find(pos)
+        return tok
+
+    def _find(self, pos: int) -> tuple[str, int, int]:
+        """at() of a position not asked for yet: in its block (segmented if need be), or outside blocks."""
         b = bisect_right(self._block_starts, pos) - 1
         if b >= 0 and pos < self._block_ends[b]:
             starts, toks = self._block(b)

@@ -40,7 +40,7 @@ class Context:
 
 def groups(m) -> dict[str, str]:
     """The match's named groups, "" for those that did not take part (and for any other name via .get)."""
-    return {k: v or "" for k, v in m.groupdict().items()}
+    return m.groupdict("")
 
 
 def _number(text: str) -> Decimal:
