@@ -1,0 +1,274 @@
+"""Whose a figure is: the subject a clause of the context stage opens with.
+
+`ArticleRows` holds one article's rows by position (dates, which of them can be a period, org rows,
+counts) and reads the subject written at a position: org rows and lists of names, a reference or
+place word and a facility or zone of it (lists/context_head.txt), a counted or numbered subject, the
+noun after 的, or the words before a value verb (the patterns `context.subject_*` of
+rules/context.toml). Each reading is a `Choice` naming its rule.
+"""
+from __future__ import annotations
+
+from bisect import bisect_left
+
+import regex
+
+from .context_rules import MAX_NAME, Choice, ContextRules, LISTS, clean_name, ends_with, strip_end
+
+# A date row right after one of these, or right before one of those, is a comparison base, not the
+# figure's period (较2018年提高…, 与2020年相比, 恢复到2019年同期的…).
+BASE_BEFORE = regex.compile(r"(?:较|比|与|同|相对于|恢复到|恢复至)$")
+BASE_AFTER = regex.compile(r"(?:同期|相比|末相比|底相比|水平|的[0-9.]+倍)")
+BASE_WINDOW = 8        # characters after a date searched for BASE_AFTER
+# At most this many characters extend an org or place into a longer subject (兰州市 + 财政).
+MAX_EXTENSION = 12
+# A value verb right before a head is part of a facility's name after at least this many characters
+# of it (…至忠和段|改扩建|工程), not after fewer (新|开工|项目 is what is counted).
+NAME_BEFORE_VERB = 4
+# 所在 (where it is: 项目所在园区) holds 在 but is no preposition.
+LOCATED = "所在"
+# A clause opening with this word names a new subject after 的 (由甲、乙共同主办的这一赛事已…).
+AGENT = "由"
+# After a list of names, 等 and what they are (甲医院、乙医院等6家医院): part of the subject.
+ETC = regex.compile(r"等(?:[0-9一二三四五六七八九十两]+[家个所座名])?(?=\p{Han})")
+MAX_ETC_NOUN = 12
+OPEN_QUOTE_MARK = ("“", '"', "「")
+# The rule name of a reference word (全市, 园区): a whole reference, never the start of a longer name.
+REFERENCE_RULE = "lists/context_reference.txt"
+# A clause with this word gives the i-th of a list of subject names to its i-th figure (甲、乙分别完成3亿元和2亿元).
+RESPECTIVELY = "分别"
+# Org rows joined by these form one entity (甲大学、乙大学共建…).
+ORG_JOIN = regex.compile(r"^[、和及]$")     # not 与: 甲大学与乙公司合作… is 甲大学's
+# …but after a list of two or more (甲大学、乙大学与驻地医院共建…) 与 adds one more partner to it
+LIST_PARTNER = "与"
+
+
+class ArticleRows:
+    """The rows of one article indexed by position, and the words of the rules."""
+
+    def __init__(self, text: str, rows: list[dict], cr: ContextRules):
+        self.text, self.rows, self.cr = text, rows, cr
+        self.dates = sorted((r["start"], r["end"], r) for r in rows if r["kind"] == "date")
+        self.date_starts = [d[0] for d in self.dates]
+        self.eligible = {d[0]: self._eligible(d[2]) for d in self.dates}   # start -> not a comparison base
+        self.orgs = {r["start"]: r for r in rows if r["kind"] == "org"}
+        self.counts = {r["start"]: r for r in rows if r["kind"] == "count"}
+        self.owner: tuple[Choice, int] | None = None   # (entity, end) for a count inside the subject (全市12个…)
+        self.parts: list[tuple[int, int]] = []     # the names of the last subject read, when a list
+
+    def eligible_date(self, d: dict) -> bool:
+        """A date row that can be a period: not a comparison base."""
+        return self.eligible[d["start"]]
+
+    def _eligible(self, d: dict) -> bool:
+        t = self.text
+        return not (BASE_BEFORE.search(t, max(0, d["start"] - 4), d["start"]) or
+                    BASE_AFTER.match(t, d["end"], min(len(t), d["end"] + BASE_WINDOW)))
+
+    def last_date(self, lo: int, hi: int) -> dict | None:
+        """The last eligible date row starting in [lo, hi)."""
+        i = bisect_left(self.date_starts, hi) - 1
+        while i >= 0 and self.dates[i][0] >= lo:
+            d = self.dates[i][2]
+            if self.eligible_date(d):
+                return d
+            i -= 1
+        return None
+
+    def last_any_date(self, lo: int, hi: int) -> dict | None:
+        """The last date row lying inside [lo, hi)."""
+        i = bisect_left(self.date_starts, hi) - 1
+        if i >= 0 and self.dates[i][0] >= lo and self.dates[i][1] <= hi:
+            return self.dates[i][2]
+        return None
+
+    def date_at(self, p: int) -> dict | None:
+        i = bisect_left(self.date_starts, p)
+        return self.dates[i][2] if i < len(self.dates) and self.dates[i][0] == p else None
+
+    def subject_at(self, p: int, end: int, verb_subject: bool = True,
+                   fresh: bool = False, named_only: bool = False) -> tuple[Choice, int] | None:
+        """The clause subject written at p: org rows (joined by 、/和), a reference or place word, or
+        (verb_subject) the words before a value verb (context.subject_before_verb); where the
+        sentence has no subject yet (fresh), a project or facility ending in a head word."""
+        t = self.text
+        end = min(end, p + self.cr.max_gap)
+        for pid in ("context.subject_numbered", "context.subject_each"):
+            if pid == "context.subject_each" and not verb_subject:     # 单个项目 under a subject: its part
+                continue
+            pat = self.cr.patterns.get(pid)
+            m = pat.regex.match(t[p:end]) if pat is not None else None
+            if m:
+                return Choice(m.group("entity"), pat.id, f"a counted or numbered subject ({pat.where})"), p + m.end("entity")
+        listed = self._noun_list(p, end) if verb_subject else None    # (集聚甲、乙等企业: an object)
+        if listed:
+            return listed
+        lead_in = t[p:end].rstrip().endswith(("：", ":"))    # 全市…的主要预期目标是：… names no subject after 的
+        if (verb_subject or t.startswith(AGENT, p) or self._name_at(p, end) is not None) and "的" in t[p:end] \
+                and not lead_in:
+            for pid in ("context.subject_of_noun", "context.subject_of_noun_end"):
+                pat = self.cr.patterns.get(pid)
+                m = pat.regex.match(t[p:end]) if pat is not None else None
+                noun = clean_name(strip_end(m.group("entity"), self.cr.words.get("modal"))) if m else ""
+                if noun and not ends_with(noun, self.cr.words.get("rate_end")):    # …的大棚占比: an indicator
+                    doer = self.orgs.get(p)
+                    return Choice(noun, pat.id, f"the noun after 的 before the verb ({pat.where})",
+                                  owner=t[p:doer["end"]] if doer else ""), p + m.end("entity")
+        first = self._name_at(p, end)
+        if first is None and not verb_subject:
+            return None
+        if first is None:
+            prep = self.cr.words.get("preposition")
+            h = self._head_end(p, end, MAX_NAME) if fresh and not (prep and prep.match(t, p, end)) else None
+            if h and clean_name(t[p:h]) == t[p:h]:      # 某某产业园项目总投资58亿元: the project
+                return Choice(t[p:h], "lists/context_head.txt", "a project or facility opening the clause"), h
+            bv = self._before_verb(p, end)
+            if bv and named_only and not (bv[0].value.startswith(OPEN_QUOTE_MARK) or
+                                          ends_with(bv[0].value, self.cr.words.get("head"))):
+                return None                   # …；失业保险基金累计结余…: an indicator, not a new subject
+            return bv
+        how, q = first
+        if how == REFERENCE_RULE and q in self.orgs:     # 该所 + 固体润滑国家重点实验室: a unit of the body
+            how, q = "org rows", self.orgs[q]["end"]
+        elif how == REFERENCE_RULE and self._classified(q):   # 全市 + 12个 + 特色夜市: the things counted
+            c = self.counts[q]["end"]
+            n = self._noun_end(c, end)
+            if n is not None and clean_name(t[c:n]):
+                self.owner = (Choice(t[p:q], how, "the reference word before the count of the subject"), q)
+                return Choice(t[c:n], how, "the things counted after a reference word opening the clause"), n
+        parts = [(p, q)]
+        while q + 1 < end and ORG_JOIN.match(t[q]) and (nxt := self._name_at(q + 1, end)) is not None:
+            parts.append((q + 1, nxt[1]))
+            q = nxt[1]
+        etc = self._etc(q, end) if len(parts) > 1 else None
+        if etc:                              # 甲医院、乙医院等6家医院: the list and what it is
+            q = etc
+        if len(parts) > 1 and q < end and t[q] == LIST_PARTNER:    # 甲、乙等医院与丙医院共建…: all of them
+            q = self._noun_end(q + 1, end) or q
+        elif len(parts) == 1 and how != REFERENCE_RULE and self._may_extend(q, end):   # 全市 is whole
+            h = self._head_end(q, end)
+            if h:                             # a facility of the name: 银川 + 河东国际机场
+                return Choice(t[p:h], "lists/context_head.txt", "a name and a facility head opening the clause"), h
+            before_verb = self._before_verb(p, end)
+            if before_verb and before_verb[1] > q and self._extends(q, before_verb[1]):
+                return before_verb            # the name's own part: 兰州市财政, 甲大学第二医院新院区工程
+        self.parts = parts if len(parts) > 1 else []
+        return Choice(t[p:q], how, "the org row(s) or place words opening the clause"), q
+
+    def _classified(self, q: int) -> bool:
+        """Is a count row at q, its measure word one that needs a noun (12个…, not 9城)?"""
+        c, w = self.counts.get(q), self.cr.words.get("classifier")
+        return c is not None and w is not None and c["text"][-1:] in w.words
+
+    def _noun_list(self, p: int, end: int) -> tuple[Choice, int] | None:
+        """A list of plain nouns, 等 and what they are (中山桥、白塔山等景点, 甲鼓、乙鼓等非遗项目) opening
+        the clause: the whole list (context.subject_list), org rows among its names or not (科伦药业、
+        百利天恒等12家上市公司); after a reference word (后者将在甲、乙等领域…) there is no list."""
+        pat = self.cr.patterns.get("context.subject_list")
+        ref = self.cr.words.get("reference")
+        if pat is None or (ref is not None and ref.match(self.text, p, end)):
+            return None
+        m = pat.regex.match(self.text[p:end])
+        if not m:
+            return None
+        q = p + m.end() if self.text.startswith(RESPECTIVELY, p + m.end()) else self._etc(p + m.end(), end)
+        if q is None:
+            return None
+        if q < end and self.text[q] == LIST_PARTNER:     # 甲、乙等医院与丙医院共建…: all of them
+            q = self._noun_end(q + 1, end) or q
+        self.parts = [(p + a, p + b) for a, b in _items(m.group())]
+        return Choice(self.text[p:q], pat.id, f"a list of names, 等 and what they are ({pat.where})"), q
+
+    def _etc(self, q: int, end: int) -> int | None:
+        """The end of `等[count]noun` at q, the noun running up to a verb, adverb or preposition."""
+        m = ETC.match(self.text, q, end)
+        return self._noun_end(m.end(), end) if m else None
+
+    def _noun_end(self, a: int, end: int) -> int | None:
+        """The end of a noun of at most MAX_ETC_NOUN characters at a: where a verb, adverb or
+        preposition of the lists starts (None when none starts within reach)."""
+        t, w = self.text, self.cr.words
+        stops = [w.get(k) for k in ("modal", "preposition", "stop")] + [self.cr.verbs]
+        for i in range(a + 1, min(end, a + MAX_ETC_NOUN) + 1):
+            if any(r is not None and r.match(t, i, end) for r in stops):
+                return i
+        heads = w.get("head")         # no verb within reach (…非物质文化遗产项目进景区): the first head noun
+        for i in range(a + 2, min(end, a + MAX_ETC_NOUN) + 1):
+            if heads is not None and any(i - n >= a and t[i - n:i] in heads.words for n in heads.lengths):
+                return i
+        return None
+
+    def _name_at(self, p: int, end: int) -> tuple[str, int] | None:
+        """(rule, end) of an org row, a reference word or a place word at p."""
+        org = self.orgs.get(p)
+        if org is not None:
+            return "org rows", org["end"]
+        for key in ("reference", "place"):
+            r = self.cr.words.get(key)
+            m = r.match(self.text, p, end) if r is not None else None
+            if m:
+                return f"lists/{LISTS[key]}.txt", m.end()
+        return None
+
+    def _head_end(self, q: int, end: int, reach: int = MAX_EXTENSION) -> int | None:
+        """The end of the longest run of at most `reach` Han characters at q that ends with a word
+        of lists/context_head.txt (附属中学新校区), no date, value verb (but one right before a head:
+        改扩建工程) or 的 in it, or None; Latin letters and digits count (G30连霍高速…工程)."""
+        heads = self.cr.words.get("head")
+        if heads is None:
+            return None
+        t, best = self.text, None
+        stop = min(end, q + reach)
+        i, verbs, prep = q, self.cr.verbs, self.cr.words.get("preposition")
+        while i < stop and ("\u4e00" <= t[i] <= "\u9fff" or (t[i].isascii() and t[i].isalnum())):
+            v = verbs.match(t, i, end) if verbs is not None else None
+            if t[i] == "的" or self.date_at(i) is not None or \
+                    (v and (i - q < NAME_BEFORE_VERB or not heads.match(t, v.end(), end))):
+                break                      # 某区一季度签约项目, 位于某地的电站: a date, verb or 的 ends the name
+                                           # (a verb right before a head, after a name, is part of it:
+                                           # …清水驿至忠和段改扩建工程; not 新开工项目)
+            if best is not None and prep is not None and prep.match(t, i, end) and t[i - 1:i + 1] != LOCATED:
+                break                      # 某公司三期项目|在某新区投产: after a head, a preposition ends it
+            for n in heads.lengths:
+                if i - n + 1 >= q and t[i - n + 1:i + 1] in heads.words:
+                    best = i + 1
+                    break
+            i += 1
+        return best
+
+    def _may_extend(self, q: int, end: int) -> bool:
+        """Can the name ending at q go on (a Han character that starts no verb, adverb or preposition)?"""
+        t, w = self.text, self.cr.words
+        if q >= end or not ("\u4e00" <= t[q] <= "\u9fff"):
+            return False
+        return not any(r is not None and r.match(t, q, end) for r in (self.cr.verbs, w.get("modal"), w.get("preposition")))
+
+    def _extends(self, a: int, b: int) -> bool:
+        """text[a:b] can go on a name opening a subject (兰州市|财政, 兰州|地区): short, no verb or preposition."""
+        r = self.cr.words.get("preposition")
+        return b - a <= MAX_EXTENSION and not (r is not None and r.match(self.text, a, b))
+
+    def _before_verb(self, p: int, end: int) -> tuple[Choice, int] | None:
+        """The words at p before a value verb that has its own object (context.subject_before_verb)."""
+        pat = self.cr.patterns.get("context.subject_before_verb")
+        m = pat.regex.match(self.text[p:end]) if pat is not None else None
+        if not m:
+            return None
+        e = p + m.end("entity")
+        d = self.last_any_date(p + 1, e)      # 某区一季度签约…: the subject ends at its date
+        if d is not None:
+            e = d["start"]
+            e = p + len(strip_end(self.text[p:e], self.cr.words.get("modal")))   # 某公司计划|今年投资…
+        name = clean_name(self.text[p:e])
+        return (Choice(name, pat.id, f"the words before the verb ({pat.where})"), e) if name else None
+
+
+def _items(s: str) -> list[tuple[int, int]]:
+    """The (start, end) of each name of a list written with 、."""
+    out, a = [], 0
+    for i, ch in enumerate(s + "、"):
+        if ch == "、":
+            out.append((a, i))
+            a = i + 1
+    return out
+
+
