@@ -295,19 +295,34 @@ def iter_csv(path: Path):
     """Rows of one of our CSVs (outputs or golden files), one at a time, cells exactly as the
     pipeline produced them: spreadsheet quoting undone in every column. A file that is not UTF-8
     (re-saved from a spreadsheet as GBK, say) raises CsvReadError naming it."""
+    cells = iter_cells(path)
+    header = next(cells, [])
+    for row in cells:
+        yield dict(zip(header, row))
+
+
+def iter_cells(path: Path):
+    """The header of one of our CSVs, then each row as a list of cells (what `iter_csv` makes a
+    dict of: spreadsheet quoting undone, a short row padded with empty cells, blank lines
+    skipped). For readers of many rows that need no dict per row (the report)."""
     path = Path(path)
     try:
         with open(path, encoding="utf-8-sig", newline="") as f:
             reader = csv.reader(f)
             header = next(reader, [])
+            yield header
             width = len(header)
             for cells in reader:
                 if not cells:
                     continue                                     # a blank line, as csv.DictReader skips it
                 if len(cells) < width:
                     cells += [""] * (width - len(cells))         # a short row: the missing cells empty
-                # only a cell starting with ' can be neutralised: the rest are taken as they are (fast)
-                yield dict(zip(header, [unneutralise(c) if c[:1] == "'" else c for c in cells]))
+                # only a cell starting with ' can be neutralised, and a row holds one only if its cells
+                # joined by line ends start with ' or hold a line end and ': the rest are taken as they are
+                joined = "\n".join(cells)
+                if joined[:1] == "'" or "\n'" in joined:
+                    cells = [unneutralise(c) if c[:1] == "'" else c for c in cells]
+                yield cells
     except UnicodeDecodeError as e:
         raise CsvReadError(f"{path} is not UTF-8 (byte 0x{e.object[e.start]:02x} at {e.start}): was it saved "
                            f"from a spreadsheet? Save it as 'CSV UTF-8', or run the pipeline again to rewrite it")\
