@@ -201,15 +201,25 @@ def sweep_temp_files(out_dir: Path, older_than: float | None = None) -> list[Pat
 
 # --- rendering rows (in the workers) and streaming them (in the main process) ----------------
 
+# The first characters of a string cell that neutralise may quote (FORMULA_START, and `'`):
+# a text cell starting otherwise is written as it is, without a call.
+MAY_QUOTE = frozenset(FORMULA_START) | {"'"}
+
+
 def csv_lines(columns: list[str], rows) -> bytes:
     """The CSV lines of rows, exactly as `csv_bytes` writes them (UTF-8, LF ends, text columns
     neutralised, a stray surrogate backslash-escaped)."""
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
-    spec = [(c, c in TEXT_COLUMNS) for c in columns]
+    text = [i for i, c in enumerate(columns) if c in TEXT_COLUMNS]
+    empty = [""] * len(columns)
     for row in rows:
-        get = row.get
-        w.writerow([neutralise(get(c, "")) if t else get(c, "") for c, t in spec])
+        cells = list(map(row.get, columns, empty))      # row.get(column, "") for each column
+        for i in text:
+            v = cells[i]
+            if v.__class__ is not str or v[:1] in MAY_QUOTE:     # else neutralise(v) is v
+                cells[i] = neutralise(v)
+        w.writerow(cells)
     return buf.getvalue().encode("utf-8", "backslashreplace")
 
 
