@@ -345,9 +345,11 @@ RULES_CACHE_FILE = "rules.pickle"
 
 def rules_cache_key(rules_dir: Path) -> str:
     """What a load of rules_dir depends on: the folder's path as given (and the working folder, for
-    a relative one: the rules' file names are made from it), the name and bytes of every file in
-    it at any depth, the package's default settings, the source of the loader, the output schema
-    and the stages it builds on, and the versions of Python and regex (compiled patterns)."""
+    a relative one: the rules' file names are made from it), the name of every file in it at any
+    depth (a file in the wrong place is a problem) and the bytes of those a load reads (*.toml,
+    *.txt, *.dict), the package's default settings, the source of the loader, the output schema
+    and the stages it builds on, and the versions of Python and regex (compiled patterns).
+    Raises OSError when a file cannot be read."""
     h = hashlib.sha256()
 
     def add(name: str, data: bytes) -> None:
@@ -356,7 +358,8 @@ def rules_cache_key(rules_dir: Path) -> str:
     add(str(rules_dir), b"" if rules_dir.is_absolute() else os.getcwd().encode("utf-8", "surrogateescape"))
     for p in sorted(rules_dir.rglob("*")):
         if p.is_file():
-            add("rules/" + p.relative_to(rules_dir).as_posix(), p.read_bytes())
+            read = p.suffix in (".toml", ".txt", ".dict")
+            add("rules/" + p.relative_to(rules_dir).as_posix(), p.read_bytes() if read else b"")
     defaults = PACKAGE_RULES / SETTINGS_FILE
     add("defaults", defaults.read_bytes() if defaults.is_file() else b"")
     pkg = Path(__file__).resolve().parent
@@ -374,9 +377,12 @@ def _cached_load(rules_dir: Path) -> Rules:
     from .outputs import atomic_write
     from .usercache import user_cache_dir
     folder = user_cache_dir()
-    if folder is None:
+    try:
+        key = rules_cache_key(rules_dir).encode() if folder is not None else None
+    except OSError:             # a file that cannot be read: the load says what is wrong, if anything
+        key = None
+    if key is None:
         return _load(rules_dir)
-    key = rules_cache_key(rules_dir).encode()
     path = folder / RULES_CACHE_FILE
     try:
         stored_key, _, data = path.read_bytes().partition(b"\n")

@@ -62,6 +62,23 @@ def test_the_key_covers_the_path_and_every_file(rules_dir, tmp_path):
     assert rules_cache_key(copy) != key
     (rules_dir / "notes.md").write_text("x", encoding="utf-8")
     assert rules_cache_key(rules_dir) != key
+    key = rules_cache_key(rules_dir)
+    (rules_dir / "notes.md").write_text("y", encoding="utf-8")     # a file no load reads: its name only
+    assert rules_cache_key(rules_dir) == key
+    (rules_dir / "lists" / "sub").mkdir()
+    (rules_dir / "lists" / "sub" / "x.txt").write_text("# columns: word\n", encoding="utf-8")
+    assert rules_cache_key(rules_dir) != key
+
+
+def test_a_file_that_cannot_be_read_is_a_plain_load(rules_dir, xdg, monkeypatch):
+    """When the key cannot be made (a file without read permission), the rules load without the cache."""
+    import pipeline.rules as rules_module
+
+    def unreadable(_):
+        raise PermissionError("denied")
+    monkeypatch.setattr(rules_module, "rules_cache_key", unreadable)
+    assert load_rules(rules_dir, cached=True).rules
+    assert not xdg.exists()
 
 
 def test_a_damaged_file_is_replaced(rules_dir, xdg):
