@@ -201,15 +201,25 @@ def sweep_temp_files(out_dir: Path, older_than: float | None = None) -> list[Pat
 
 # --- rendering rows (in the workers) and streaming them (in the main process) ----------------
 
+# The first characters of a string cell that neutralise may quote (FORMULA_START, and `'`):
+# a text cell starting otherwise is written as it is, without a call.
+MAY_QUOTE = frozenset(FORMULA_START) | {"'"}
+
+
 def csv_lines(columns: list[str], rows) -> bytes:
     """The CSV lines of rows, exactly as `csv_bytes` writes them (UTF-8, LF ends, text columns
     neutralised, a stray surrogate backslash-escaped)."""
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
-    spec = [(c, c in TEXT_COLUMNS) for c in columns]
+    text = [i for i, c in enumerate(columns) if c in TEXT_COLUMNS]
+    empty = [""] * len(columns)
     for row in rows:
-        get = row.get
-        w.writerow([neutralise(get(c, "")) if t else get(c, "") for c, t in spec])
+        cells = list(map(row.get, columns, empty))      # row.get(column, "") for each column
+        for i in text:
+            v = cells[i]
+            if v.__class__ is not str or v[:1] in MAY_QUOTE:     # else neutralise(v) is v
+                cells[i] = neutralise(v)
+        w.writerow(cells)
     return buf.getvalue().encode("utf-8", "backslashreplace")
 
 
@@ -295,19 +305,34 @@ def iter_csv(path: Path):
     """Rows of one of our CSVs (outputs or golden files), one at a time, cells exactly as the
     pipeline produced them: spreadsheet quoting undone in every column. A file that is not UTF-8
     (re-saved from a spreadsheet as GBK, say) raises CsvReadError naming it."""
+    cells = iter_cells(path)
+    header = next(cells, [])
+    for row in cells:
+        yield dict(zip(header, row))
+
+
+def iter_cells(path: Path):
+    """The header of one of our CSVs, then each row as a list of cells (what `iter_csv` makes a
+    dict of: spreadsheet quoting undone, a short row padded with empty cells, blank lines
+    skipped). For readers of many rows that need no dict per row (the report)."""
     path = Path(path)
     try:
         with open(path, encoding="utf-8-sig", newline="") as f:
             reader = csv.reader(f)
             header = next(reader, [])
+            yield header
             width = len(header)
             for cells in reader:
                 if not cells:
                     continue                                     # a blank line, as csv.DictReader skips it
                 if len(cells) < width:
                     cells += [""] * (width - len(cells))         # a short row: the missing cells empty
-                # only a cell starting with ' can be neutralised: the rest are taken as they are (fast)
-                yield dict(zip(header, [unneutralise(c) if c[:1] == "'" else c for c in cells]))
+                # only a cell starting with ' can be neutralised, and a row holds one only if its cells
+                # joined by line ends start with ' or hold a line end and ': the rest are taken as they are
+                joined = "\n".join(cells)
+                if joined[:1] == "'" or "\n'" in joined:
+                    cells = [unneutralise(c) if c[:1] == "'" else c for c in cells]
+                yield cells
     except UnicodeDecodeError as e:
         raise CsvReadError(f"{path} is not UTF-8 (byte 0x{e.object[e.start]:02x} at {e.start}): was it saved "
                            f"from a spreadsheet? Save it as 'CSV UTF-8', or run the pipeline again to rewrite it")\

@@ -2,8 +2,10 @@
 
 What is kept there is derived data that any process can rebuild and that
 never changes a result: the GBK-repair tables built from jieba's dictionary
-(stages/repair.py) and, on a Dask worker that does not see the rules folder
-of the main process, a copy of its files (run/engines.py). Never a shared
+(stages/repair.py), the last rules loaded by a command, compiled
+(`rules.pickle`, rules.load_rules(cached=True): keyed on the rules folder's
+files and the loader's code) and, on a Dask worker that does not see the
+rules folder of the main process, a copy of its files (run/engines.py). Never a shared
 `/tmp` path: there another user's file would be read as ours, or block ours.
 Deleting the folder is always safe. When it cannot be made (no home folder,
 read-only), None: callers then do without it.

@@ -22,8 +22,10 @@ DEFAULT_GOLDEN = ROOT / "tests" / "golden"
 GOLD_HELP = "golden folder (default tests/golden; --golden-dir is the same option)"
 
 
-def _rules(args):
-    return load_rules(Path(args.rules) if args.rules else None)
+def _rules(args, cached: bool = True):
+    """The rules of --rules (default: the default rules), from the per-user cache when unchanged
+    (rules.load_rules); check-rules loads them afresh."""
+    return load_rules(Path(args.rules) if args.rules else None, cached=cached)
 
 
 def _inputs(args) -> list[Path]:
@@ -207,7 +209,7 @@ def cmd_check_rules(args) -> int:
       python -m pipeline check-rules --rule amount.number --rule amount.range
     """
     from .checkrules import check_command
-    text, code = check_command(_rules(args), args.files, args.rule)
+    text, code = check_command(_rules(args, cached=False), args.files, args.rule)
     print(text)
     return code
 

@@ -36,6 +36,7 @@ import tempfile
 import time
 from collections import Counter
 from importlib import resources
+from operator import itemgetter
 from urllib.parse import quote
 
 from .. import article as _article
@@ -49,7 +50,9 @@ from ..outputs import (  # read_csv: the exact inverse of the writer, every colu
     VERDICT_COLUMNS,
     CsvStream,
     atomic_write,
+    csv_lines,
     file_mode,
+    iter_cells,
     iter_csv,
     read_csv,
 )
@@ -159,21 +162,46 @@ def read_gold(gold_dir: pathlib.Path | None, article: str) -> tuple[list[dict[st
     return (read_csv(path), hashlib.sha256(path.read_bytes()).hexdigest()) if path else (None, "")
 
 
-def start_of(row: dict[str, str]) -> tuple[bool, int]:
-    """Sort key: rows by start offset, rows without one last."""
-    start = to_offset(row.get("start"))
-    return (start is None, start or 0)
+class RowLayout:
+    """Where the columns the page reads are in a row of extractions.csv (from its header): rows
+    are read as lists of cells, not dicts (a report reads every row of a run). Each row gets one
+    empty cell more, at index `width`, where a column the file lacks is read ('' as
+    `dict.get(column, "")` gives it)."""
+
+    def __init__(self, header: list[str]):
+        self.header, self.width = header, len(header)
+        pos = {c: i for i, c in enumerate(header)}       # a repeated name: its last cell, as in a dict
+
+        def at(column: str) -> int:
+            return pos.get(column, self.width)
+        self.article, self.kind, self.text, self.start, self.end = map(at, ("article", "kind", "text", "start", "end"))
+        self.before = itemgetter(*map(at, ROW_COLUMNS[:_START]))          # the columns before start, end
+        self.after = itemgetter(*map(at, ROW_COLUMNS[_START + 2:-1]))     # after them, status left out
+
+    def row(self, cells: list[str]) -> list[str]:
+        """A row of the file (as iter_cells gives it) with the empty cell at `width` added."""
+        if len(cells) != self.width:
+            cells = cells[:self.width]                   # a longer row: its extra cells are nobody's
+        cells.append("")
+        return cells
+
+    def as_dict(self, cells: list[str]) -> dict[str, str]:
+        """The row as iter_csv gives it (for the golden comparison)."""
+        return dict(zip(self.header, cells))
+
+    def offsets(self, cells: list[str]) -> tuple[int | None, int | None]:
+        """(start, end) of a row as ints, None where empty or not a number."""
+        return to_offset(cells[self.start]), to_offset(cells[self.end])
 
 
-def row_cells(row: dict[str, str], matched: bool | None, clean: str | None) -> list:
-    """A produced row as the page gets it (ROW_COLUMNS). Its status is `match` or
-    `unexpected` (empty without a golden file), plus `offset` when start/end miss its text."""
-    start, end = to_offset(row.get("start")), to_offset(row.get("end"))
+def row_cells(cells: list[str], start: int | None, end: int | None, layout: RowLayout, matched: bool | None,
+              clean: str | None) -> list:
+    """A produced row (its cells, its offsets) as the page gets it (ROW_COLUMNS). Its status is
+    `match` or `unexpected` (empty without a golden file), plus `offset` when start/end miss its text."""
     status = "" if matched is None else ("match" if matched else "unexpected")
-    if clean is not None and start is not None and end is not None and clean[start:end] != row.get("text", ""):
+    if clean is not None and start is not None and end is not None and clean[start:end] != cells[layout.text]:
         status = (status + " offset").strip()
-    return [*(row.get(c, "") for c in ROW_COLUMNS[:_START]), start, end,
-            *(row.get(c, "") for c in ROW_COLUMNS[_START + 2:-1]), status]
+    return [*layout.before(cells), start, end, *layout.after(cells), status]
 
 
 def missed_cells(clean: str | None, rows: list[dict[str, str]], produced_ok: list[bool],
@@ -206,35 +234,42 @@ def clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[:limit] + "…"
 
 
-def article_entry(meta: dict[str, str], rows: list[dict[str, str]], clean: str | None,
-                  gold: list[dict[str, str]] | None, left: list[leftovers.Leftover]) -> tuple[dict, dict]:
-    """(index entry, chunk entry) of one article: what the index shows, and what its view needs."""
-    rows = sorted(rows, key=start_of)
+def article_entry(meta: dict[str, str], rows: list[list[str]], offsets: list[tuple], layout: RowLayout,
+                  clean: str | None, gold: list[dict[str, str]] | None,
+                  left: list[leftovers.Leftover]) -> tuple[dict, dict]:
+    """(index entry, chunk entry) of one article: what the index shows, and what its view needs.
+    rows: the article's rows (RowLayout.row), offsets: (start, end) of each."""
+    # by start offset, rows without one last; equal starts keep the file's order
+    order = sorted(range(len(rows)), key=lambda i: (offsets[i][0] is None, offsets[i][0] or 0))
     produced_ok: list = [None] * len(rows)
+    kinds = Counter(rows[i][layout.kind] for i in order)
     summary = {k: meta.get(k, "") for k in INDEX_FIELDS}
     summary.update(error=clip(meta.get("error", ""), INDEX_NOTE_CHARS),
                    warnings=clip(meta.get("warnings", ""), INDEX_NOTE_CHARS), gold=gold is not None,
-                   counts=[sum(1 for r in rows if r.get("kind") == k) for k in KINDS], rows=len(rows),
+                   counts=[kinds[k] for k in KINDS], rows=len(rows),
                    missed=0, unexpected=0, leftovers=len(left), prf={})
     detail = {"article": meta.get("article", ""), **{k: meta.get(k, "") for k in META_FIELDS},
               "text": clean, "missed": [], "left": [[x.start, x.end] for x in left]}
     if gold is not None:
-        produced_ok, gold_ok = match_rows(rows, gold)
+        as_dicts = [layout.as_dict(rows[i]) for i in order]
+        produced_ok, gold_ok = match_rows(as_dicts, gold)
         missed = [g for g, ok in zip(gold, gold_ok) if not ok]
-        detail["missed"] = missed_cells(clean, rows, produced_ok, missed)
+        detail["missed"] = missed_cells(clean, as_dicts, produced_ok, missed)
         summary.update(missed=len(missed), unexpected=produced_ok.count(False),
-                       prf=prf_counts(rows, produced_ok, gold))
-    detail["rows"] = [row_cells(r, ok, clean) for r, ok in zip(rows, produced_ok)]
+                       prf=prf_counts(as_dicts, produced_ok, gold))
+    detail["rows"] = [row_cells(rows[i], *offsets[i], layout, ok, clean) for i, ok in zip(order, produced_ok)]
     return summary, detail
 
 
 # --- reading the outputs one article at a time -----------------------------------------------
 
-def _runs(path: pathlib.Path):
-    """(article, rows) for each run of consecutive rows of one article in extractions.csv."""
-    current, rows = None, []
-    for row in iter_csv(path) if path.is_file() else ():
-        art = row.get("article", "")
+def _runs(layout: RowLayout, cells):
+    """(article, rows) for each run of consecutive rows of one article in extractions.csv
+    (cells: the rows of iter_cells after the header)."""
+    current, rows, at = None, [], layout.article
+    for row in cells:
+        row = layout.row(row)
+        art = row[at]
         if rows and art != current:
             yield current, rows
             rows = []
@@ -244,8 +279,9 @@ def _runs(path: pathlib.Path):
         yield current, rows
 
 
-def rows_by_article(path: pathlib.Path, order: list[str], grouped: bool = True):
-    """(article, rows) for each id of `order`, then for the articles only extractions.csv names.
+def rows_by_article(runs, order: list[str], grouped: bool = True):
+    """(article, rows) for each id of `order`, then for the articles only extractions.csv names
+    (runs: `_runs` of the file).
 
     With `grouped`, extractions.csv is streamed: it holds each article's rows together, in the
     order of articles.csv (as `run` writes it), so only one article is in memory at a time
@@ -254,14 +290,14 @@ def rows_by_article(path: pathlib.Path, order: list[str], grouped: bool = True):
     """
     if not grouped:
         by: dict[str, list] = {}
-        for art, rows in _runs(path):
+        for art, rows in runs:
             by.setdefault(art, []).extend(rows)
         for art in order:
             yield art, by.pop(art, [])
         yield from by.items()
         return
     pos = {a: i for i, a in enumerate(order)}
-    runs, held, done = _runs(path), {}, set()
+    held, done = {}, set()
     nxt = next(runs, None)
     for i, art in enumerate(order):
         # take the runs of this article and of any article listed before it or not listed at all
@@ -281,13 +317,18 @@ def rows_by_article(path: pathlib.Path, order: list[str], grouped: bool = True):
 
 
 def articles(out_dir: pathlib.Path, grouped: bool = True):
-    """(meta, rows) of every article: articles.csv gives the order and the meta; rows of an
-    article missing there come last, with a meta of their own."""
+    """(layout of extractions.csv, iterator of (meta, rows) of every article): articles.csv gives
+    the order and the meta; rows of an article missing there come last, with a meta of their own."""
     metas = list(iter_csv(out_dir / "articles.csv")) if (out_dir / "articles.csv").is_file() else []
     meta_of = {m.get("article", ""): m for m in metas}
-    order = list(meta_of)
-    for art, rows in rows_by_article(out_dir / "extractions.csv", order, grouped):
-        yield meta_of.get(art, {"article": art, "status": "ok"}), rows
+    path = out_dir / "extractions.csv"
+    cells = iter_cells(path) if path.is_file() else iter(())
+    layout = RowLayout(next(cells, []))
+
+    def each():
+        for art, rows in rows_by_article(_runs(layout, cells), list(meta_of), grouped):
+            yield meta_of.get(art, {"article": art, "status": "ok"}), rows
+    return layout, each()
 
 
 # --- writing ---------------------------------------------------------------------------------
@@ -435,16 +476,17 @@ def _build(out_dir: pathlib.Path, gold_dir: pathlib.Path | None, dest: pathlib.P
     left_csv = CsvStream(dest.parent / "leftovers.csv", list(LEFTOVER_COLUMNS))
     try:
         chunks, index = Chunks(tmp), []
-        for meta, rows in articles(out_dir, grouped):
+        layout, each = articles(out_dir, grouped)
+        for meta, rows in each:
             art = meta.get("article", "")
             clean = read_clean(out_dir, art)
-            spans = [(s, e) for s, e in ((to_offset(r.get("start")), to_offset(r.get("end"))) for r in rows)
-                     if s is not None and e is not None]
+            offsets = [layout.offsets(r) for r in rows]
+            spans = [(s, e) for s, e in offsets if s is not None and e is not None]
             left = leftovers.find(clean, spans, rules) if clean is not None else []
-            for row in leftovers.csv_rows(art, clean or "", left, rules.settings):
-                left_csv.write(row)
+            left_csv.write_lines(csv_lines(LEFTOVER_COLUMNS, leftovers.csv_rows(art, clean or "", left,
+                                                                                rules.settings)))
             gold, gold_sha256 = read_gold(gold_dir, art)
-            summary, detail = article_entry(meta, rows, clean, gold, left)
+            summary, detail = article_entry(meta, rows, offsets, layout, clean, gold, left)
             summary.update(chunk=chunks.add(detail), golden_sha256=gold_sha256)
             index.append(summary)
         chunks.flush()

@@ -56,7 +56,9 @@ def _jieba_tables() -> tuple[dict[str, float], dict[str, float]]:
     Building them reads the whole dictionary (~1 s), so they are kept in a
     marshal file in the per-user cache folder (usercache.py), keyed on the
     dictionary's path, size and time and on jieba's version; every later
-    process loads them in ~0.1 s. Without a cache folder they are built each time.
+    process loads them in ~0.03 s (marshal.loads of the file's bytes: marshal.load on
+    the file object reads it in small pieces and takes four times as long).
+    Without a cache folder they are built each time.
     """
     import importlib.metadata
     import marshal
@@ -72,7 +74,7 @@ def _jieba_tables() -> tuple[dict[str, float], dict[str, float]]:
     if cache is not None:
         try:
             with open(cache, "rb") as fh:
-                stored_key, tables = marshal.load(fh)
+                stored_key, tables = marshal.loads(fh.read())
             if stored_key == key:
                 return tables
         except (OSError, EOFError, ValueError, TypeError):
