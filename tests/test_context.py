@@ -212,3 +212,12 @@ def test_page_shapes_of_indicators():
     assert got["10至20个基点"][0] == "降幅"
     got = _context("全省6城空气质量优良天数比例达到91.5%。")
     assert got["6城"][:2] == ("", "全省") and got["91.5%"][:2] == ("空气质量优良天数比例", "全省")
+
+
+def test_respectively_shares_the_indicators_of_the_figures_before():
+    """甲X1，乙X2，分别增长p1和p2: p1 is X1's, p2 X2's; with one indicator before (城乡居民…分别达到…，
+    分别增长…) both keep it."""
+    got = _context("全市接待游客236万人次，实现旅游收入19亿元，分别增长21.3%和25.7%。")
+    assert (got["21.3%"][0], got["25.7%"][0]) == ("游客", "旅游收入")
+    got = _context("城乡居民人均可支配收入分别达到8.9万元和4.6万元，分别增长5.1%和6.3%。")
+    assert got["5.1%"][0] == got["6.3%"][0] == "城乡居民人均可支配收入"

@@ -116,6 +116,7 @@ def _sentence(a: ArticleRows, s: int, e: int, idx: list[int], para_date: dict | 
     source = P["context.source"].regex if "context.source" in P else None   # 据某报报道, 记者从…获悉: skipped
     time_phrase = P["context.time_phrase"].regex if "context.time_phrase" in P else None
     topic = None             # a new thing the clause before brought in (context.subject_founded)
+    sent_inds: list[Choice] = []     # the indicators of the sentence's figures so far, in order
     for cs, ce in spans(t, s, e, CLAUSE_END):
         if k >= len(idx):         # no figure left in the sentence
             break
@@ -171,6 +172,8 @@ def _sentence(a: ArticleRows, s: int, e: int, idx: list[int], para_date: dict | 
             opened_sentence = True
         prev_end, prev_ind, prev_change = p, None, Choice()
         in_clause = None          # the figures of the clause after its subject (for 分别), when needed
+        # 甲X1，乙X2，分别增长p1和p2: the i-th figure of the clause is of the i-th of the figures before
+        shared = _shared_out(a, t, cs, ce, idx, k, sent_inds) if not parts and RESPECTIVELY in t[cs:ce] else None
         while k < len(idx) and a.rows[idx[k]]["start"] < ce:
             r = a.rows[idx[k]]
             nxt = a.rows[idx[k + 1]]["start"] if k + 1 < len(idx) and a.rows[idx[k + 1]]["start"] < ce else ce
@@ -195,6 +198,11 @@ def _sentence(a: ArticleRows, s: int, e: int, idx: list[int], para_date: dict | 
                 subj_here = owner[0] if owner and owner[1] <= r["start"] else no_subject
             ctx = _figure(a, r, gap, tail, subj_here, last_ind if prev_ind is None else prev_ind,
                           joined=prev_ind is not None, last_change=prev_change, pre_date=pre_date)
+            if shared and _carried(ctx["indicator"]):
+                ctx["indicator"] = Choice(shared[0].value, shared[0].rule,
+                                          f"{RESPECTIVELY}: the indicator of the figure before in the same place")
+            if shared:
+                shared = shared[1:]
             # period: the last date before the figure in its sentence, unless the clause has its own time
             owner = ctx.pop("_owner", None)
             if owner is not None:          # the rest of the sentence is the org's (…，国产种子市场占有率…)
@@ -223,12 +231,29 @@ def _sentence(a: ArticleRows, s: int, e: int, idx: list[int], para_date: dict | 
                     per = _period(a, None, "", "no date before the figure in its sentence or paragraph")
             ctx["period"], ctx["period_max"] = per
             out[idx[k]] = ctx
+            sent_inds.append(ctx["indicator"])
             if ctx["indicator"].value:
                 last_ind = prev_ind = ctx["indicator"]
             prev_change = ctx["change"]
             prev_end = r["end"]
             k += 1
         topic = _founded(a, p, ce) or topic
+
+
+def _shared_out(a: ArticleRows, t: str, cs: int, ce: int, idx: list[int], k: int,
+                before: list[Choice]) -> list[Choice] | None:
+    """For a clause with 分别 holding n ≥ 2 figures (from idx[k]) after n figures of the sentence
+    with two or more different indicators: those n indicators, in order; else None."""
+    n = 0
+    while k + n < len(idx) and a.rows[idx[k + n]]["start"] < ce:
+        n += 1
+    prior = before[-n:] if n >= 2 and len(before) >= n else []
+    return prior if prior and len({c.value for c in prior}) > 1 and all(c.value for c in prior) else None
+
+
+def _carried(c: Choice) -> bool:
+    """Was this indicator taken from the figure before (not written before the figure itself)?"""
+    return c.rule == "join" or c.why.startswith("the indicator of the figure before")
 
 
 def _founded(a: ArticleRows, p: int, ce: int) -> Choice | None:
