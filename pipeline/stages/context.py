@@ -113,17 +113,20 @@ def _sentence(a: ArticleRows, s: int, e: int, idx: list[int], para_date: dict | 
     same_time = None         # 同日…: the figures after it in the sentence take the paragraph's last date
     opened_sentence = False  # a clause with content was read (its subject decides the paragraph date)
     after_semicolon = False
-    source = P["context.source"].regex if "context.source" in P else None   # 据某报报道, 记者从…获悉: skipped
-    time_phrase = P["context.time_phrase"].regex if "context.time_phrase" in P else None
+    source_p, phrase_p = P.get("context.source"), P.get("context.time_phrase")   # 据某报报道…; 春运期间…
     topic = None             # a new thing the clause before brought in (context.subject_founded)
     sent_inds: list[Choice] = []     # the indicators of the sentence's figures so far, in order
+    w = cr.words
+    lead, opener, modal, st = w.get("lead"), w.get("opener"), w.get("modal"), w.get("same_time")
+    times = [(kw, w[kw]) for kw in ("time_word", "same_time", "year_word") if w.get(kw) is not None]
     for cs, ce in spans(t, s, e, CLAUSE_END):
         if k >= len(idx):         # no figure left in the sentence
             break
-        lead = cr.words.get("lead")
+        source = source_p.regex if source_p is not None and source_p.possible(t, cs, ce) else None
+        time_phrase = phrase_p.regex if phrase_p is not None and phrase_p.possible(t, cs, ce) else None
         q = skip_words(t, cs, ce, lead)
         opened = t.startswith(SUBJECT_OPENER, q)
-        p = skip_words(t, cs, ce, cr.words.get("opener"), source)
+        p = skip_words(t, cs, ce, opener, source)
         own_time = year_word = None
         while True:
             d = a.date_at(p)          # a date row may hold its lead word (截至2023年底)
@@ -131,10 +134,14 @@ def _sentence(a: ArticleRows, s: int, e: int, idx: list[int], para_date: dict | 
                 p = skip_words(t, p, ce, lead)
                 d = a.date_at(p)
             if d is not None:
-                p = skip_words(t, d["end"], ce, cr.words.get("opener"), lead, source)
+                p = skip_words(t, d["end"], ce, opener, lead, source)
                 continue
-            kind, m = next(((kw, w.match(t, p, ce)) for kw in ("time_word", "same_time", "year_word")
-                            if (w := cr.words.get(kw)) is not None and w.match(t, p, ce)), (None, None))
+            kind = m = None
+            for kw, words in times:
+                m = words.match(t, p, ce)
+                if m is not None:
+                    kind = kw
+                    break
             if m is None and time_phrase is not None:      # 春运期间，…: a time of its own, no date row
                 kind, m = "time_word", time_phrase.match(t, p, ce)
             if m is None:
@@ -146,11 +153,11 @@ def _sentence(a: ArticleRows, s: int, e: int, idx: list[int], para_date: dict | 
                 same_time = m.group()
             else:
                 year_word = m.group()
-            p = skip_words(t, m.end(), ce, cr.words.get("opener"), lead, source)
-        st = cr.words.get("same_time")
+            p = skip_words(t, m.end(), ce, opener, lead, source)
         if same_time is None and st is not None:      # 兰州市科协同日公布…: anywhere in the clause
-            same_time = next((w for w in st.words if w in t[cs:ce]), None)
-        p = skip_words(t, p, ce, cr.words.get("modal"))
+            clause = t[cs:ce]
+            same_time = next((x for x in st.words if x in clause), None)
+        p = skip_words(t, p, ce, modal)
         if t[p:p + 1] in OPEN_QUOTE and (p + 1) in a.orgs:     # “兰州高新区…入选…”，集聚…: the org in quotes
             p += 1
         a.parts, a.owner = [], None
@@ -324,7 +331,8 @@ def _figure(a: ArticleRows, r: dict, gap: str, tail: str, subject: Choice, last_
     modal = a.cr.words.get("modal")
     opener = a.cr.words.get("opener")
 
-    time_phrase = P["context.time_phrase"].regex if "context.time_phrase" in P else None
+    phrase_p = P.get("context.time_phrase")
+    time_phrase = phrase_p.regex if phrase_p is not None and phrase_p.possible(gap) else None
 
     link = a.cr.words.get("link")
 

@@ -61,6 +61,15 @@ class Pattern:
         self.requires_re = re.compile("|".join(map(re.escape, words))) if words else None
         self.where = f"{self.file}:{self.line}"
 
+    def possible(self, text: str, start: int = 0, end: int | None = None) -> bool:
+        """Can the pattern match in text[start:end]: does it hold one of the `requires` words?"""
+        return self.requires_re is None or self.requires_re.search(text, start, len(text) if end is None else end) \
+            is not None
+
+    def match_at(self, text: str, start: int, end: int):
+        """The pattern matched at the start of text[start:end] (its ^ is that start), or None."""
+        return self.regex.match(text[start:end]) if self.possible(text, start, end) else None
+
 
 @dataclass
 class ContextRules:
@@ -251,16 +260,23 @@ def clean_name(s: str) -> str:
 
 
 def skip_words(text: str, p: int, end: int, *res) -> int:
-    """p moved past any run of words of the given start-regexes (and blanks)."""
+    """p moved past any run of words of the given Words lists or start-regexes (and blanks)."""
+    res = [r for r in res if r is not None]
     moved = True
     while moved and p < end:
         moved = False
         while p < end and text[p] in " \t　":
             p += 1
+        if p >= end:
+            break
         for r in res:
-            m = r.match(text, p, end) if r is not None else None
+            if isinstance(r, Words) and text[p] not in r.first:     # the common miss, without a call
+                continue
+            m = r.match(text, p, end)
             if m and m.end() > p:
                 p, moved = m.end(), True
+                if p >= end:
+                    break
     return p
 
 

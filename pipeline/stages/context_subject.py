@@ -96,7 +96,7 @@ class ArticleRows:
             if pid == "context.subject_each" and not verb_subject:     # 单个项目 under a subject: its part
                 continue
             pat = self.cr.patterns.get(pid)
-            m = pat.regex.match(t[p:end]) if pat is not None else None
+            m = pat.match_at(t, p, end) if pat is not None else None
             if m:
                 return Choice(m.group("entity"), pat.id, f"a counted or numbered subject ({pat.where})"), p + m.end("entity")
         listed = self._noun_list(p, end) if verb_subject else None    # (集聚甲、乙等企业: an object)
@@ -107,7 +107,7 @@ class ArticleRows:
                 and not lead_in:
             for pid in ("context.subject_of_noun", "context.subject_of_noun_end"):
                 pat = self.cr.patterns.get(pid)
-                m = pat.regex.match(t[p:end]) if pat is not None else None
+                m = pat.match_at(t, p, end) if pat is not None else None
                 noun = clean_name(strip_end(m.group("entity"), self.cr.words.get("modal"))) if m else ""
                 if noun and not ends_with(noun, self.cr.words.get("rate_end")):    # …的大棚占比: an indicator
                     doer = self.orgs.get(p)
@@ -167,7 +167,7 @@ class ArticleRows:
         ref = self.cr.words.get("reference")
         if pat is None or (ref is not None and ref.match(self.text, p, end)):
             return None
-        m = pat.regex.match(self.text[p:end])
+        m = pat.match_at(self.text, p, end)
         if not m:
             return None
         q = p + m.end() if self.text.startswith(RESPECTIVELY, p + m.end()) else self._etc(p + m.end(), end)
@@ -250,7 +250,7 @@ class ArticleRows:
     def _before_verb(self, p: int, end: int) -> tuple[Choice, int] | None:
         """The words at p before a value verb that has its own object (context.subject_before_verb)."""
         pat = self.cr.patterns.get("context.subject_before_verb")
-        m = pat.regex.match(self.text[p:end]) if pat is not None else None
+        m = pat.match_at(self.text, p, end) if pat is not None else None
         if not m:
             return None
         e = p + m.end("entity")
