@@ -410,15 +410,15 @@ def _figure(a: ArticleRows, r: dict, gap: str, tail: str, subject: Choice, last_
                                                      f"the noun after it ({obj_p.where})")
                 elif of_noun():     # 提供300亿元的融资支持: the noun after 的 is what it measures (below)
                     pass
-                elif nominal := _nominal_verb(a, gd.get("before") or "", m.group("verb"), name):
+                elif nominal := _nominal_verb(a, gd["before"], m.group("verb"), name):
                     ind = Choice(nominal, p.id, f"{m.group('verb')} names the thing done, after an earlier "
                                                 f"verb ({p.where})")       # 完成老旧小区改造286个
-                elif name(gd.get("before") or "") in (rate_end.words if rate_end else ()) and last_ind.value:
-                    ind = Choice(last_ind.value, p.id, f"a bare {name(gd['before'])}: the share of the indicator "
+                elif (before := name(gd["before"])) in (rate_end.words if rate_end else ()) and last_ind.value:
+                    ind = Choice(last_ind.value, p.id, f"a bare {before}: the share of the indicator "
                                                        f"of the figure before ({p.where})")    # …，占比达51.2%
-                elif name(gd.get("before") or ""):
-                    ind = Choice(name(gd["before"]), p.id, f"before the verb {m.group('verb')} ({p.where})")
-                elif last_ind.value and not DIGIT.search(gd.get("before") or "") and not name(gd.get("before") or ""):
+                elif before:
+                    ind = Choice(before, p.id, f"before the verb {m.group('verb')} ({p.where})")
+                elif last_ind.value and not DIGIT.search(gd["before"]):
                     ind = Choice(last_ind.value, p.id, "the indicator of the figure before in the sentence")
                 break
             v = name(gd.get("indicator") or "")

@@ -78,6 +78,16 @@ class ContextRules:
     list_files: dict[str, str]        # list key -> its file, for explain
     verbs: object = None              # Words of lists/context_value_verb.txt
     max_gap: int = 40                 # context.toml `max_gap`: characters of a gap or clause read
+    _heads_re: object = None
+
+    def heads_re(self):
+        """A regex finding any word of lists/context_head.txt (built once): a quick test before the
+        stage walks a name looking for one."""
+        if self._heads_re is None:
+            heads = self.words.get("head")
+            words = sorted(heads.words, key=len, reverse=True) if heads is not None else []
+            self._heads_re = re.compile("|".join(map(re.escape, words)) if words else "(?!)")
+        return self._heads_re
 
 
 @dataclass

@@ -54,6 +54,7 @@ class ArticleRows:
         self.counts = {r["start"]: r for r in rows if r["kind"] == "count"}
         self.owner: tuple[Choice, int] | None = None   # (entity, end) for a count inside the subject (全市12个…)
         self.parts: list[tuple[int, int]] = []     # the names of the last subject read, when a list
+        self.heads_re = cr.heads_re()              # any head of lists/context_head.txt (a quick test)
 
     def eligible_date(self, d: dict) -> bool:
         """A date row that can be a period: not a comparison base."""
@@ -102,9 +103,9 @@ class ArticleRows:
         listed = self._noun_list(p, end) if verb_subject else None    # (集聚甲、乙等企业: an object)
         if listed:
             return listed
+        first = self._name_at(p, end)
         lead_in = t[p:end].rstrip().endswith(("：", ":"))    # 全市…的主要预期目标是：… names no subject after 的
-        if (verb_subject or t.startswith(AGENT, p) or self._name_at(p, end) is not None) and "的" in t[p:end] \
-                and not lead_in:
+        if (verb_subject or t.startswith(AGENT, p) or first is not None) and "的" in t[p:end] and not lead_in:
             for pid in ("context.subject_of_noun", "context.subject_of_noun_end"):
                 pat = self.cr.patterns.get(pid)
                 m = pat.match_at(t, p, end) if pat is not None else None
@@ -113,7 +114,6 @@ class ArticleRows:
                     doer = self.orgs.get(p)
                     return Choice(noun, pat.id, f"the noun after 的 before the verb ({pat.where})",
                                   owner=t[p:doer["end"]] if doer else ""), p + m.end("entity")
-        first = self._name_at(p, end)
         if first is None and not verb_subject:
             return None
         if first is None:
@@ -214,10 +214,10 @@ class ArticleRows:
         of lists/context_head.txt (附属中学新校区), no date, value verb (but one right before a head:
         改扩建工程) or 的 in it, or None; Latin letters and digits count (G30连霍高速…工程)."""
         heads = self.cr.words.get("head")
-        if heads is None:
+        stop = min(end, q + reach)
+        if heads is None or self.heads_re.search(self.text, q, stop) is None:    # no head within reach: none
             return None
         t, best = self.text, None
-        stop = min(end, q + reach)
         i, verbs, prep = q, self.cr.verbs, self.cr.words.get("preposition")
         while i < stop and ("\u4e00" <= t[i] <= "\u9fff" or (t[i].isascii() and t[i].isalnum())):
             v = verbs.match(t, i, end) if verbs is not None else None
