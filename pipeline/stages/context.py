@@ -119,13 +119,17 @@ def _sentence(a: ArticleRows, s: int, e: int, idx: list[int], para_date: dict | 
     w = cr.words
     lead, opener, modal, st = w.get("lead"), w.get("opener"), w.get("modal"), w.get("same_time")
     times = [(kw, w[kw]) for kw in ("time_word", "same_time", "year_word") if w.get(kw) is not None]
+    sources = source_p is not None and source_p.possible(t, s, e)      # once for the sentence, then per clause
+    phrases = phrase_p is not None and phrase_p.possible(t, s, e)
+    lead_first = lead.first if lead is not None else ()
+    if st is not None and not any(x in t[s:e] for x in st.words):
+        st = None                    # no 同日… in the sentence
     for cs, ce in spans(t, s, e, CLAUSE_END):
         if k >= len(idx):         # no figure left in the sentence
             break
-        source = source_p.regex if source_p is not None and source_p.possible(t, cs, ce) else None
-        time_phrase = phrase_p.regex if phrase_p is not None and phrase_p.possible(t, cs, ce) else None
-        q = skip_words(t, cs, ce, lead)
-        opened = t.startswith(SUBJECT_OPENER, q)
+        source = source_p.regex if sources and source_p.possible(t, cs, ce) else None
+        time_phrase = phrase_p.regex if phrases and phrase_p.possible(t, cs, ce) else None
+        opened = t.startswith(SUBJECT_OPENER, skip_words(t, cs, ce, lead) if t[cs] in lead_first else cs)
         p = skip_words(t, cs, ce, opener, source)
         own_time = year_word = None
         while True:
@@ -446,8 +450,8 @@ def _figure(a: ArticleRows, r: dict, gap: str, tail: str, subject: Choice, last_
         ind = Choice(subject.value, subject.rule, "the subject after 的 is what the figure measures")
         ent = Choice(subject.owner, "org rows", f"the org that {subject.value} is of (before the verb and 的)")
         ctx["_owner"] = ent
-    gr_p, gr = pat("context.grant", tail)
-    if gr and clean_name(gr.group("noun")) and r["kind"] == "percent":
+    gr_p, gr = pat("context.grant", tail) if r["kind"] == "percent" else (None, None)
+    if gr and clean_name(gr.group("noun")):
         ind = Choice(clean_name(gr.group("noun")), gr_p.id, f"the noun granted after the figure ({gr_p.where})")
     of_p = P.get("context.of_noun")
     if of_noun():
