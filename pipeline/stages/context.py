@@ -35,6 +35,10 @@ SENTENCE_END = regex.compile(r"[。！？!?\n]")
 CLAUSE_END = regex.compile(r"[，,；;：:]")
 # Punctuation right after a figure: no noun follows it.
 PUNCT = set("，,；;。：:、！？!?）)】」”\n")
+# The gap patterns of rules/context.toml that decide a figure's indicator and change, in this order.
+GAP_PATTERNS = ("context.from_level", "context.base_level", "context.growth", "context.compare",
+                "context.change_object", "context.share", "context.capacity", "context.verb_noun",
+                "context.value_verb", "context.link_verb")
 # Conjunctions between two figures of one indicator (完成21.4亿元和16.2亿元).
 JOIN = regex.compile(r"^[和及、/／]$")
 # A new thing a clause ends with is a topic only when named: quoted, an org row, or at least this long
@@ -392,10 +396,10 @@ def _figure(a: ArticleRows, r: dict, gap: str, tail: str, subject: Choice, last_
         obj_name = object_name()
         ind = Choice(obj_name, obj_p.id, f"the noun after the measure word ({obj_p.where})")
     else:
-        for pid in ("context.from_level", "context.base_level", "context.growth", "context.compare",
-                    "context.change_object", "context.share",
-                    "context.capacity", "context.verb_noun", "context.value_verb", "context.link_verb"):
-            p, m = pat(pid, g)
+        for pid, p, needs, rx in a.cr.sequence(GAP_PATTERNS):
+            if needs is not None and not needs.search(g):     # (requires: a word the pattern needs)
+                continue
+            m = rx.search(g)
             if not m:
                 continue
             gd = m.groupdict()

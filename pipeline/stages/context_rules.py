@@ -79,6 +79,16 @@ class ContextRules:
     verbs: object = None              # Words of lists/context_value_verb.txt
     max_gap: int = 40                 # context.toml `max_gap`: characters of a gap or clause read
     _heads_re: object = None
+    _sequences: dict = field(default_factory=dict)
+
+    def sequence(self, ids: tuple[str, ...]) -> list[tuple]:
+        """(id, Pattern, its requires regex or None, its regex) for the ids that are loaded, in order
+        (built once per tuple of ids: the per-figure loop then does no look-ups)."""
+        seq = self._sequences.get(ids)
+        if seq is None:
+            seq = self._sequences[ids] = [(i, self.patterns[i], self.patterns[i].requires_re, self.patterns[i].regex)
+                                          for i in ids if i in self.patterns]
+        return seq
 
     def heads_re(self):
         """A regex finding any word of lists/context_head.txt (built once): a quick test before the
