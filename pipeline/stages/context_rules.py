@@ -132,6 +132,15 @@ class Words:
         self.lengths = sorted({len(w) for w in self.words}, reverse=True)
         self.first = {w[0] for w in self.words}
 
+    def length_at(self, text: str, pos: int, end: int) -> int:
+        """The length of the longest word at pos (0 when none): match() without the match object."""
+        if pos >= end or text[pos] not in self.first:
+            return 0
+        for n in self.lengths:
+            if pos + n <= end and text[pos:pos + n] in self.words:
+                return n
+        return 0
+
     def match(self, text: str, pos: int = 0, end: int | None = None) -> _WordMatch | None:
         end = len(text) if end is None else end
         if pos >= end or text[pos] not in self.first:
@@ -290,13 +299,16 @@ def skip_words(text: str, p: int, end: int, *res) -> int:
         if p >= end:
             break
         for r in res:
-            if isinstance(r, Words) and text[p] not in r.first:     # the common miss, without a call
-                continue
-            m = r.match(text, p, end)
-            if m and m.end() > p:
-                p, moved = m.end(), True
-                if p >= end:
-                    break
+            if isinstance(r, Words):
+                n = r.length_at(text, p, end) if text[p] in r.first else 0    # the common miss, no call
+                if n:
+                    p, moved = p + n, True
+            else:
+                m = r.match(text, p, end)
+                if m and m.end() > p:
+                    p, moved = m.end(), True
+            if p >= end:
+                break
     return p
 
 

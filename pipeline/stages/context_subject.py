@@ -189,7 +189,7 @@ class ArticleRows:
         t, w = self.text, self.cr.words
         stops = [w.get(k) for k in ("modal", "preposition", "stop")] + [self.cr.verbs]
         for i in range(a + 1, min(end, a + MAX_ETC_NOUN) + 1):
-            if any(r is not None and r.match(t, i, end) for r in stops):
+            if any(r is not None and r.length_at(t, i, end) for r in stops):
                 return i
         heads = w.get("head")         # no verb within reach (…非物质文化遗产项目进景区): the first head noun
         for i in range(a + 2, min(end, a + MAX_ETC_NOUN) + 1):
@@ -220,13 +220,13 @@ class ArticleRows:
         t, best = self.text, None
         i, verbs, prep = q, self.cr.verbs, self.cr.words.get("preposition")
         while i < stop and ("\u4e00" <= t[i] <= "\u9fff" or (t[i].isascii() and t[i].isalnum())):
-            v = verbs.match(t, i, end) if verbs is not None else None
+            v = verbs.length_at(t, i, end) if verbs is not None else 0
             if t[i] == "的" or self.date_at(i) is not None or \
-                    (v and (i - q < NAME_BEFORE_VERB or not heads.match(t, v.end(), end))):
+                    (v and (i - q < NAME_BEFORE_VERB or not heads.length_at(t, i + v, end))):
                 break                      # 某区一季度签约项目, 位于某地的电站: a date, verb or 的 ends the name
                                            # (a verb right before a head, after a name, is part of it:
                                            # …清水驿至忠和段改扩建工程; not 新开工项目)
-            if best is not None and prep is not None and prep.match(t, i, end) and t[i - 1:i + 1] != LOCATED:
+            if best is not None and prep is not None and prep.length_at(t, i, end) and t[i - 1:i + 1] != LOCATED:
                 break                      # 某公司三期项目|在某新区投产: after a head, a preposition ends it
             for n in heads.lengths:
                 if i - n + 1 >= q and t[i - n + 1:i + 1] in heads.words:
@@ -240,7 +240,7 @@ class ArticleRows:
         t, w = self.text, self.cr.words
         if q >= end or not ("\u4e00" <= t[q] <= "\u9fff"):
             return False
-        return not any(r is not None and r.match(t, q, end) for r in (self.cr.verbs, w.get("modal"), w.get("preposition")))
+        return not any(r is not None and r.length_at(t, q, end) for r in (self.cr.verbs, w.get("modal"), w.get("preposition")))
 
     def _extends(self, a: int, b: int) -> bool:
         """text[a:b] can go on a name opening a subject (兰州市|财政, 兰州|地区): short, no verb or preposition."""
