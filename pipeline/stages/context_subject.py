@@ -12,7 +12,7 @@ from bisect import bisect_left
 
 import regex
 
-from .context_rules import MAX_NAME, Choice, ContextRules, LISTS, clean_name, ends_with, strip_end
+from .context_rules import MAX_NAME, Choice, ContextRules, LISTS, clean_name, ends_with, skip_words, strip_end
 
 # A date row right after one of these, or right before one of those, is a comparison base, not the
 # figure's period (较2018年提高…, 与2020年相比, 恢复到2019年同期的…).
@@ -149,7 +149,8 @@ class ArticleRows:
             if h:                             # a facility of the name: 银川 + 河东国际机场
                 return Choice(t[p:h], "lists/context_head.txt", "a name and a facility head opening the clause"), h
             before_verb = self._before_verb(p, end)
-            if before_verb and before_verb[1] > q and self._extends(q, before_verb[1]):
+            if before_verb and before_verb[1] > q and self._extends(q, before_verb[1]) \
+                    and not self._verb_noun_figure(before_verb[1], end):
                 return before_verb            # the name's own part: 兰州市财政, 甲大学第二医院新院区工程
         self.parts = parts if len(parts) > 1 else []
         return Choice(t[p:q], how, "the org row(s) or place words opening the clause"), q
@@ -246,6 +247,14 @@ class ArticleRows:
         """text[a:b] can go on a name opening a subject (兰州市|财政, 兰州|地区): short, no verb or preposition."""
         r = self.cr.words.get("preposition")
         return b - a <= MAX_EXTENSION and not (r is not None and r.match(self.text, a, b))
+
+    def _verb_noun_figure(self, e: int, end: int) -> bool:
+        """Does a verb-noun with its figure follow e (…|进出口4366亿元, …|投资500亿元)? Then the words
+        between a place and it are the indicator's (青岛市|货物贸易进出口), not the place's own part."""
+        vn = self.cr.words.get("verb_noun")
+        e = skip_words(self.text, e, end, self.cr.words.get("modal"))
+        n = vn.length_at(self.text, e, end) if vn is not None else 0
+        return bool(n) and e + n < end and self.text[e + n].isdigit()
 
     def _before_verb(self, p: int, end: int) -> tuple[Choice, int] | None:
         """The words at p before a value verb that has its own object (context.subject_before_verb)."""
