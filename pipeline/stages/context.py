@@ -294,8 +294,8 @@ def _opens_with_verb(a: ArticleRows, p: int, ce: int) -> bool:
 def _nominal_verb(a: ArticleRows, before: str, verb: str, name) -> str:
     """The thing done, when the verb right before a figure follows a verb of lists/context_do_verb.txt
     and its object (共完成|老旧小区改造|286个: 老旧小区改造), else ''."""
-    v = a.cr.words.get("do_verb")
-    if v is None:
+    v, level = a.cr.words.get("do_verb"), a.cr.words.get("level_verb")
+    if v is None or (level is not None and verb in level.words):     # …达到5亿元: a level, no deed
         return ""
     for i in range(len(before) - 1, -1, -1):
         m = v.match(before, i)
