@@ -221,3 +221,9 @@ def test_respectively_shares_the_indicators_of_the_figures_before():
     assert (got["21.3%"][0], got["25.7%"][0]) == ("游客", "旅游收入")
     got = _context("城乡居民人均可支配收入分别达到8.9万元和4.6万元，分别增长5.1%和6.3%。")
     assert got["5.1%"][0] == got["6.3%"][0] == "城乡居民人均可支配收入"
+
+
+def test_a_note_in_brackets_after_a_date_hides_no_subject():
+    """24日(正月初六)全国铁路发送旅客…: the bracketed note goes with the date; the subject is read after it."""
+    got = _context("据统计，24日(正月初六)全国铁路发送旅客946.8万人次，同比增长18.7%。")
+    assert got["946.8万人次"][1] == got["18.7%"][1] == "全国"

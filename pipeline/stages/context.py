@@ -35,6 +35,8 @@ SENTENCE_END = regex.compile(r"[。！？!?\n]")
 CLAUSE_END = regex.compile(r"[，,；;：:]")
 # Punctuation right after a figure: no noun follows it.
 PUNCT = set("，,；;。：:、！？!?）)】」”\n")
+# A note in brackets right after a date (24日(正月初六)全国铁路…): skipped with the date.
+DATE_NOTE = regex.compile(r"[（(][^）)，,。]{1,12}[）)]")
 # The gap patterns of rules/context.toml that decide a figure's indicator and change, in this order.
 GAP_PATTERNS = ("context.from_level", "context.base_level", "context.growth", "context.compare",
                 "context.change_object", "context.share", "context.capacity", "context.verb_noun",
@@ -142,7 +144,7 @@ def _sentence(a: ArticleRows, s: int, e: int, idx: list[int], para_date: dict | 
                 p = skip_words(t, p, ce, lead)
                 d = a.date_at(p)
             if d is not None:
-                p = skip_words(t, d["end"], ce, opener, lead, source)
+                p = skip_words(t, d["end"], ce, opener, lead, source, DATE_NOTE)
                 continue
             kind = m = None
             for kw, words in times:
