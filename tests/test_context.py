@@ -225,5 +225,5 @@ def test_respectively_shares_the_indicators_of_the_figures_before():
 
 def test_a_note_in_brackets_after_a_date_hides_no_subject():
     """24日(正月初六)全国铁路发送旅客…: the bracketed note goes with the date; the subject is read after it."""
-    got = _context("据统计，24日(正月初六)全国铁路发送旅客946.8万人次，同比增长18.7%。")
+    got = _context("据统计，2月24日(正月初六)全国铁路发送旅客946.8万人次，同比增长18.7%。")
     assert got["946.8万人次"][1] == got["18.7%"][1] == "全国"
