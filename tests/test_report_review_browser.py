@@ -55,6 +55,12 @@ def fresh(driver, page: pathlib.Path, article: str | None = None) -> None:
     open_view(driver, page, article)
 
 
+def progress_reads(driver, text: str) -> None:
+    """Wait until the progress line reads `text`: after a load the article view appears first and
+    the verdicts kept in the browser are applied when its data has loaded."""
+    wait_until(lambda: css(driver, "#progress")[0].text == text, what=f"progress {text!r}")
+
+
 def press(driver, keys: str) -> None:
     from selenium.webdriver.common.action_chains import ActionChains
     for k in keys:
@@ -124,12 +130,12 @@ def test_review_is_kept_exported_and_becomes_a_golden_file(driver, review, capsy
     # a reload finds everything kept, and so does a rebuilt page of the same run
     driver.refresh()
     wait_for(driver, "#article")
-    assert css(driver, "#progress")[0].text == "4/14 reviewed"
+    progress_reads(driver, "4/14 reviewed")
     assert [verdict_of(driver, r) for r in ("r0", "r1")] == ["✓ right", "✗ wrong"]
     assert sorted(m.text for m in css(driver, "#text .added")) == ["3.5万吨", "八成"]
     write_report(out, gold)
     open_view(driver, page, "a01")
-    assert css(driver, "#progress")[0].text == "4/14 reviewed"
+    progress_reads(driver, "4/14 reviewed")
     open_view(driver, page)
     reviewed = dict(zip(column(driver, "article", "index-table"), column(driver, "reviewed", "index-table")))
     assert reviewed == {"a01": "4/14", "2024/b02": "0/7", "c03": "–"}
