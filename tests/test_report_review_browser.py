@@ -218,7 +218,7 @@ def test_every_row_of_the_run_filterable(driver, review):
     out, gold, page = review
     fresh(driver, page)
     open_view(driver, page, hash_="#rows")
-    assert css(driver, "#all-count")[0].text == "19 of 19 rows"
+    wait_until(lambda: css(driver, "#all-count")[0].text == "19 of 19 rows", what="the count of all rows")
     Select(css(driver, "#a-kind")[0]).select_by_value("amount")
     assert column(driver, "text", "all-table") == ["超过1100亿元", "412.6亿元", "约50亿元"]
     Select(css(driver, "#a-qualifier")[0]).select_by_value("about")
