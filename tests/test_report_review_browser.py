@@ -49,10 +49,15 @@ def review(tmp_path) -> tuple[pathlib.Path, pathlib.Path, pathlib.Path]:
 
 
 def fresh(driver, page: pathlib.Path, article: str | None = None) -> None:
-    """Open the page with no verdicts kept from an earlier test."""
+    """Open the page with no verdicts kept from an earlier test.
+
+    The storage is cleared by the browser itself (DevTools), not by the page's localStorage.clear():
+    a page hands its storage writes to the browser a moment later, so a clear() made just before the
+    next page loads could land after that page's verdicts and wipe them (seen on a busy machine)."""
+    driver.get("about:blank")
+    driver.execute_cdp_cmd("Storage.clearDataForOrigin", {"origin": "file://", "storageTypes": "local_storage"})
     open_view(driver, page, article)
-    driver.execute_script("localStorage.clear()")
-    open_view(driver, page, article)
+    assert driver.execute_script("return localStorage.length") == 0
 
 
 def progress_reads(driver, text: str) -> None:
