@@ -114,6 +114,7 @@ def _sentence(a: ArticleRows, s: int, e: int, idx: list[int], para_date: dict | 
     no_subject = Choice("", "", "no subject in the sentence before the figure")
     subject = no_subject
     last_ind = Choice()
+    a.last_kind = ""         # the kind of the figure last_ind is of
     k = 0
     period_from = s
     same_time = None         # 同日…: the figures after it in the sentence take the paragraph's last date
@@ -251,6 +252,7 @@ def _sentence(a: ArticleRows, s: int, e: int, idx: list[int], para_date: dict | 
             sent_inds.append(ctx["indicator"])
             if ctx["indicator"].value:
                 last_ind = prev_ind = ctx["indicator"]
+                a.last_kind = r["kind"]
             prev_change = ctx["change"]
             prev_end = r["end"]
             k += 1
@@ -428,7 +430,8 @@ def _figure(a: ArticleRows, r: dict, gap: str, tail: str, subject: Choice, last_
                                                        f"of the figure before ({p.where})")    # …，占比达51.2%
                 elif before:
                     ind = Choice(before, p.id, f"before the verb {m.group('verb')} ({p.where})")
-                elif last_ind.value and not DIGIT.search(gd["before"]):
+                elif last_ind.value and not DIGIT.search(gd["before"]) and r["kind"] in ("percent", a.last_kind):
+                    # (a count after an amount, 园区企业达到1600家 after 总营收1086亿元, is not of its indicator)
                     ind = Choice(last_ind.value, p.id, "the indicator of the figure before in the sentence")
                 break
             v = name(gd.get("indicator") or "")

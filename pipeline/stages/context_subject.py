@@ -55,6 +55,7 @@ class ArticleRows:
         self.owner: tuple[Choice, int] | None = None   # (entity, end) for a count inside the subject (全市12个…)
         self.parts: list[tuple[int, int]] = []     # the names of the last subject read, when a list
         self.heads_re = cr.heads_re()              # any head of lists/context_head.txt (a quick test)
+        self.last_kind = ""                        # the sentence loop's: the kind of the last figure with an indicator
 
     def eligible_date(self, d: dict) -> bool:
         """A date row that can be a period: not a comparison base."""
@@ -109,6 +110,9 @@ class ArticleRows:
             for pid in ("context.subject_of_noun", "context.subject_of_noun_end"):
                 pat = self.cr.patterns.get(pid)
                 m = pat.match_at(t, p, end) if pat is not None else None
+                org = self.orgs.get(p + m.start("entity")) if m else None
+                if org is not None:            # 园区内的|某某股份有限公司|全年研发投入…: the org row after 的
+                    return Choice(org["text"], pat.id, f"the org row after 的 ({pat.where})"), org["end"]
                 noun = clean_name(strip_end(m.group("entity"), self.cr.words.get("modal"))) if m else ""
                 if noun and not ends_with(noun, self.cr.words.get("rate_end")):    # …的大棚占比: an indicator
                     doer = self.orgs.get(p)
