@@ -28,7 +28,7 @@ from ..outputs import FIGURE_KINDS
 # the stage's rules and names, re-exported for the commands and rules.py (load, CONTEXT_FILE, Pattern…)
 from .context_rules import (CONTEXT_FILE, DIGIT, TRIM, Choice, ContextRules, Pattern, Words,  # noqa: F401
                             clean_name, load, skip_words, spans, strip_end, trie_alternation)
-from .context_subject import RESPECTIVELY, ArticleRows
+from .context_subject import OPEN_QUOTE, RESPECTIVELY, ArticleRows
 
 # Sentence ends (SPEC: ；and ，do not end a sentence) and clause ends inside a sentence.
 SENTENCE_END = regex.compile(r"[。！？!?\n]")
@@ -48,7 +48,6 @@ JOIN = regex.compile(r"^[和及、/／]$")
 MIN_FOUNDED = 5
 # A clause opening with this word reads a new subject before its verb (其中高校院所输出…).
 SUBJECT_OPENER = "其中"
-OPEN_QUOTE = {"“", '"', "「"}
 
 
 def _period(a: ArticleRows, d: dict | None, rule: str, why: str) -> tuple[Choice, Choice]:

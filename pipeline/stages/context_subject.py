@@ -31,7 +31,7 @@ AGENT = "由"
 # After a list of names, 等 and what they are (甲医院、乙医院等6家医院): part of the subject.
 ETC = regex.compile(r"等(?:[0-9一二三四五六七八九十两]+[家个所座名])?(?=\p{Han})")
 MAX_ETC_NOUN = 12
-OPEN_QUOTE_MARK = ("“", '"', "「")
+OPEN_QUOTE = ("“", '"', "「")         # quotes opening a name (“科技贷”产品)
 # The rule name of a reference word (全市, 园区): a whole reference, never the start of a longer name.
 REFERENCE_RULE = "lists/context_reference.txt"
 # A clause with this word gives the i-th of a list of subject names to its i-th figure (甲、乙分别完成3亿元和2亿元).
@@ -126,7 +126,7 @@ class ArticleRows:
             if h and clean_name(t[p:h]) == t[p:h]:      # 某某产业园项目总投资58亿元: the project
                 return Choice(t[p:h], "lists/context_head.txt", "a project or facility opening the clause"), h
             bv = self._before_verb(p, end)
-            if bv and named_only and not (bv[0].value.startswith(OPEN_QUOTE_MARK) or
+            if bv and named_only and not (bv[0].value.startswith(OPEN_QUOTE) or
                                           ends_with(bv[0].value, self.cr.words.get("head"))):
                 return None                   # …；失业保险基金累计结余…: an indicator, not a new subject
             return bv
