@@ -101,7 +101,7 @@ class ContextRules:
         return self._heads_re
 
 
-@dataclass
+@dataclass(slots=True)
 class Choice:
     """One context field of one figure: its value, the rule or list that chose it, and why."""
     value: str = ""

@@ -40,6 +40,8 @@ RESPECTIVELY = "分别"
 ORG_JOIN = regex.compile(r"^[、和及]$")     # not 与: 甲大学与乙公司合作… is 甲大学's
 # …but after a list of two or more (甲大学、乙大学与驻地医院共建…) 与 adds one more partner to it
 LIST_PARTNER = "与"
+# The lists a subject's name may be a word of, with the rule name each reading gives.
+NAME_LISTS = tuple((key, f"lists/{LISTS[key]}.txt") for key in ("reference", "place"))
 
 
 class ArticleRows:
@@ -207,11 +209,11 @@ class ArticleRows:
         org = self.orgs.get(p)
         if org is not None:
             return "org rows", org["end"]
-        for key in ("reference", "place"):
+        for key, rule in NAME_LISTS:
             r = self.cr.words.get(key)
-            m = r.match(self.text, p, end) if r is not None else None
-            if m:
-                return f"lists/{LISTS[key]}.txt", m.end()
+            n = r.length_at(self.text, p, end) if r is not None else 0
+            if n:
+                return rule, p + n
         return None
 
     def _head_end(self, q: int, end: int, reach: int = MAX_EXTENSION) -> int | None:
