@@ -58,7 +58,7 @@ def _period(a: ArticleRows, d: dict | None, rule: str, why: str) -> tuple[Choice
 
 
 def paragraph_date(a: ArticleRows, para_start: int, para_end: int) -> dict | None:
-    """A date opening a paragraph (its first clause is a date, 截至2023年末，…), for its later sentences
+    """A date opening a paragraph (截至2023年末，…; 前三季度全市…), for its later sentences
     that go on about the same thing (they open without a subject of their own)."""
     t = a.text
     source = a.cr.patterns.get("context.source")
@@ -71,7 +71,7 @@ def paragraph_date(a: ArticleRows, para_start: int, para_end: int) -> dict | Non
         return None
     phrase = a.cr.patterns.get("context.time_phrase")
     q = skip_words(t, d["end"], para_end, phrase.regex if phrase else None)    # 今年前10个月，
-    return d if q < para_end and t[q] in "，," and a.eligible_date(d) else None
+    return d if q < para_end and a.eligible_date(d) else None
 
 
 def contexts(text: str, rows: list[dict], cr: ContextRules,
