@@ -227,3 +227,15 @@ def test_a_note_in_brackets_after_a_date_hides_no_subject():
     """24日(正月初六)全国铁路发送旅客…: the bracketed note goes with the date; the subject is read after it."""
     got = _context("据统计，2月24日(正月初六)全国铁路发送旅客946.8万人次，同比增长18.7%。")
     assert got["946.8万人次"][1] == got["18.7%"][1] == "全国"
+
+
+def test_a_count_right_after_a_bare_head_noun_counts_it():
+    """先进制造业项目21个: the head noun before the count is what it counts, no subject (and no subject
+    for the clauses after it); 占比55.3% bare is the share of that indicator; a one-character
+    indicator (过 of 过10亿元) is no name (context.toml min_indicator)."""
+    got = _context("这38个项目中，先进制造业项目21个，占比55.3%；基础设施项目9个，占比23.7%。")
+    assert got["38个"][:2] == ("项目", "")
+    assert got["21个"][:2] == got["55.3%"][:2] == ("先进制造业项目", "")
+    assert got["9个"][:2] == got["23.7%"][:2] == ("基础设施项目", "")
+    got = _context("集中开工项目23个，其中过10亿元的项目4个。")
+    assert got["10亿元"][0] == "" and got["4个"][0] == "项目"

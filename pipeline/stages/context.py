@@ -170,11 +170,11 @@ def _sentence(a: ArticleRows, s: int, e: int, idx: list[int], para_date: dict | 
         p = skip_words(t, p, ce, modal)
         if t[p:p + 1] in OPEN_QUOTE and (p + 1) in a.orgs:     # “兰州高新区…入选…”，集聚…: the org in quotes
             p += 1
-        a.parts, a.owner = [], None
+        a.parts, a.owner, a.bare_head = [], None, False
         subj = a.subject_at(p, ce, verb_subject=not subject.value or opened or after_semicolon,
                             fresh=not subject.value,
                             named_only=after_semicolon and bool(subject.value) and not opened)
-        parts = a.parts
+        parts, bare_head = a.parts, a.bare_head
         if subj is not None:
             subject, p = subj
             topic = None
@@ -213,8 +213,14 @@ def _sentence(a: ArticleRows, s: int, e: int, idx: list[int], para_date: dict | 
             elif r["start"] < p:         # a figure inside the subject is not its own entity…
                 owner = a.owner             # …but the place before it may own it (全市12个特色夜市)
                 subj_here = owner[0] if owner and owner[1] <= r["start"] else no_subject
-            ctx = _figure(a, r, gap, tail, subj_here, last_ind if prev_ind is None else prev_ind,
+            counted = bare_head and r["start"] == p == prev_end and _measured(a, r)
+            ctx = _figure(a, r, gap, tail, no_subject if counted else subj_here,
+                          last_ind if prev_ind is None else prev_ind,
                           joined=prev_ind is not None, last_change=prev_change, pre_date=pre_date)
+            if counted:             # 先进制造业项目21个，占比55.3%: the head noun is what is counted, no subject
+                ctx["indicator"] = Choice(subject.value, subject.rule, "the project or facility right before "
+                                                                       "the count is what it counts")
+                subject = clause_subject = no_subject
             if shared and _carried(ctx["indicator"]):
                 ctx["indicator"] = Choice(shared[0].value, shared[0].rule,
                                           f"{RESPECTIVELY}: the indicator of the figure before in the same place")
@@ -267,6 +273,12 @@ def _shared_out(a: ArticleRows, t: str, cs: int, ce: int, idx: list[int], k: int
         n += 1
     prior = before[-n:] if n >= 2 and len(before) >= n else []
     return prior if prior and len({c.value for c in prior}) > 1 and all(c.value for c in prior) else None
+
+
+def _measured(a: ArticleRows, r: dict) -> bool:
+    """Is r a count with a measure word of lists/measure_word.txt (21个, not 9城)?"""
+    measure = a.cr.words.get("measure")
+    return r["kind"] == "count" and measure is not None and r.get("unit", "") in measure.words
 
 
 def _carried(c: Choice) -> bool:
@@ -447,7 +459,10 @@ def _figure(a: ArticleRows, r: dict, gap: str, tail: str, subject: Choice, last_
             break
         else:
             v = name(g)
-            if v:
+            if v and r["kind"] == "percent" and rate_end and v in rate_end.words and last_ind.value:
+                ind = Choice(last_ind.value, "lists/context_rate_end.txt",
+                             f"a bare {v} before the figure: the share of the indicator of the figure before")
+            elif v:
                 ind = Choice(v, "gap", "the words before the figure in its clause")
             elif r["kind"] != "percent" and object_name():
                 ind = Choice(object_name(), obj_p.id, f"the noun after the figure ({obj_p.where})")
@@ -468,6 +483,9 @@ def _figure(a: ArticleRows, r: dict, gap: str, tail: str, subject: Choice, last_
             ent = Choice(noun, of_p.id, f"the figure is of the noun after 的 ({of_p.where})")
         else:
             ind = Choice(noun, of_p.id, f"the noun after 的, no indicator before ({of_p.where})")
+    if 0 < len(ind.value) < a.cr.min_indicator:
+        ind = Choice("", "context.toml min_indicator", f"{ind.value} ({ind.rule}) is shorter than "
+                                                       f"min_indicator: no name")
     ctx.update(indicator=ind, entity=ent, change=change)
     return ctx
 

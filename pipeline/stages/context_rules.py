@@ -15,7 +15,7 @@ from pathlib import Path
 import regex
 
 CONTEXT_FILE = "context.toml"
-TOP_FIELDS = {"pattern", "max_gap"}
+TOP_FIELDS = {"pattern", "max_gap", "min_indicator"}
 PATTERN_FIELDS = {"id", "on", "pattern", "note", "examples", "negatives", "no_period", "requires"}
 PARTS = ("gap", "tail", "clause")
 # The lists the stage reads (rules/lists/<name>.txt, one word a line).
@@ -79,6 +79,7 @@ class ContextRules:
     list_files: dict[str, str]        # list key -> its file, for explain
     verbs: object = None              # Words of lists/context_value_verb.txt
     max_gap: int = 40                 # context.toml `max_gap`: characters of a gap or clause read
+    min_indicator: int = 2            # context.toml `min_indicator`: the fewest characters of an indicator
     _heads_re: object = None
     _sequences: dict = field(default_factory=dict)
 
@@ -223,10 +224,12 @@ def load(rules_dir: Path, lists: dict, fragments: dict, expand, problems: list[s
     unknown = set(data) - TOP_FIELDS
     if unknown:
         problems.append(f"{path}: unknown top-level key(s) {sorted(unknown)}; allowed: {', '.join(sorted(TOP_FIELDS))}")
-    max_gap = data.get("max_gap", ContextRules.max_gap)
-    if not isinstance(max_gap, int) or max_gap < 1:
-        problems.append(f"{path}: max_gap must be a positive integer")
-        max_gap = ContextRules.max_gap
+    limits = {}
+    for key in ("max_gap", "min_indicator"):
+        limits[key] = data.get(key, getattr(ContextRules, key))
+        if not isinstance(limits[key], int) or limits[key] < 1:
+            problems.append(f"{path}: {key} must be a positive integer")
+            limits[key] = getattr(ContextRules, key)
     starts = [i + 1 for i, ln in enumerate(text.splitlines()) if ln.strip() == "[[pattern]]"]
     for i, entry in enumerate(data.get("pattern", []) or []):
         line = starts[i] if i < len(starts) else 1
@@ -262,7 +265,7 @@ def load(rules_dir: Path, lists: dict, fragments: dict, expand, problems: list[s
         patterns[pid] = Pattern(pid, entry["on"], compiled, str(path), line, entry.get("note", ""),
                                 bool(entry.get("no_period", False)), list(entry.get("examples", [])),
                                 list(entry.get("negatives", [])), requires=tuple(requires))
-    return ContextRules(patterns, words, files, verbs, max_gap)
+    return ContextRules(patterns, words, files, verbs, **limits)
 
 
 def spans(text: str, start: int, end: int, ends) -> list[tuple[int, int]]:

@@ -56,6 +56,7 @@ class ArticleRows:
         self.counts = {r["start"]: r for r in rows if r["kind"] == "count"}
         self.owner: tuple[Choice, int] | None = None   # (entity, end) for a count inside the subject (全市12个…)
         self.parts: list[tuple[int, int]] = []     # the names of the last subject read, when a list
+        self.bare_head = False                     # the last subject read is a head noun alone (先进制造业项目)
         self.heads_re = cr.heads_re()              # any head of lists/context_head.txt (a quick test)
         self.last_kind = ""                        # the sentence loop's: the kind of the last figure with an indicator
 
@@ -126,6 +127,7 @@ class ArticleRows:
             prep = self.cr.words.get("preposition")
             h = self._head_end(p, end, MAX_NAME) if fresh and not (prep and prep.match(t, p, end)) else None
             if h and clean_name(t[p:h]) == t[p:h]:      # 某某产业园项目总投资58亿元: the project
+                self.bare_head = True
                 return Choice(t[p:h], "lists/context_head.txt", "a project or facility opening the clause"), h
             bv = self._before_verb(p, end)
             if bv and named_only and not (bv[0].value.startswith(OPEN_QUOTE) or
