@@ -128,6 +128,7 @@ def _sentence(a: ArticleRows, s: int, e: int, idx: list[int], para_date: dict | 
     sources = source_p is not None and source_p.possible(t, s, e)      # once for the sentence, then per clause
     phrases = phrase_p is not None and phrase_p.possible(t, s, e)
     lead_first = lead.first if lead is not None else ()
+    modal_first = modal.first if modal is not None else ()
     if st is not None and not any(x in t[s:e] for x in st.words):
         st = None                    # no 同日… in the sentence
     for cs, ce in spans(t, s, e, CLAUSE_END):
@@ -143,8 +144,12 @@ def _sentence(a: ArticleRows, s: int, e: int, idx: list[int], para_date: dict | 
             if d is None:
                 p = skip_words(t, p, ce, lead)
                 d = a.date_at(p)
+            if d is None and t[p:p + 1] in modal_first:      # 力争|到2025年|全市…: a date after a modal
+                q = skip_words(t, p, ce, modal, lead)
+                d = a.date_at(q)
+                p = q if d is not None else p
             if d is not None:
-                p = skip_words(t, d["end"], ce, opener, lead, source, DATE_NOTE)
+                p = skip_words(t, d["end"], ce, opener, lead, modal, source, DATE_NOTE)
                 continue
             kind = m = None
             for kw, words in times:
