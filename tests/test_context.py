@@ -239,3 +239,12 @@ def test_a_count_right_after_a_bare_head_noun_counts_it():
     assert got["9个"][:2] == got["23.7%"][:2] == ("基础设施项目", "")
     got = _context("集中开工项目23个，其中过10亿元的项目4个。")
     assert got["10亿元"][0] == "" and got["4个"][0] == "项目"
+
+
+def test_a_place_set_by_its_own_clause_and_a_date_ending_a_noun():
+    """在某高新区，总投资…的某基地已建成投产，年产能…: the base's, not the zone's; 等12家重点企业1至11月…:
+    the date ends the list's noun and the count's object."""
+    got = _context("在武进国家高新区，总投资120亿元的常新动力电池生产基地已建成投产，年产能30吉瓦时。")
+    assert got["30吉瓦时"][1] == "常新动力电池生产基地"
+    got = _context("甲汽车、乙动力等12家重点企业1至11月合计实现产值2865亿元。")
+    assert got["12家"][0] == "重点企业" and got["2865亿元"][1] == "甲汽车、乙动力等12家重点企业"

@@ -27,7 +27,7 @@ import regex
 from ..outputs import FIGURE_KINDS
 # the stage's rules and names, re-exported for the commands and rules.py (load, CONTEXT_FILE, Pattern…)
 from .context_rules import (CONTEXT_FILE, DIGIT, TRIM, Choice, ContextRules, Pattern, Words,  # noqa: F401
-                            clean_name, load, skip_words, spans, strip_end, trie_alternation)
+                            clean_name, ends_with, load, skip_words, spans, strip_end, trie_alternation)
 from .context_subject import OPEN_QUOTE, RESPECTIVELY, ArticleRows
 
 # Sentence ends (SPEC: ；and ，do not end a sentence) and clause ends inside a sentence.
@@ -119,6 +119,7 @@ def _sentence(a: ArticleRows, s: int, e: int, idx: list[int], para_date: dict | 
     same_time = None         # 同日…: the figures after it in the sentence take the paragraph's last date
     opened_sentence = False  # a clause with content was read (its subject decides the paragraph date)
     after_semicolon = False
+    after_scene = False      # the clause before only set the place (在某高新区，)
     source_p, phrase_p = P.get("context.source"), P.get("context.time_phrase")   # 据某报报道…; 春运期间…
     topic = None             # a new thing the clause before brought in (context.subject_founded)
     sent_inds: list[Choice] = []     # the indicators of the sentence's figures so far, in order
@@ -176,8 +177,8 @@ def _sentence(a: ArticleRows, s: int, e: int, idx: list[int], para_date: dict | 
         if t[p:p + 1] in OPEN_QUOTE and (p + 1) in a.orgs:     # “兰州高新区…入选…”，集聚…: the org in quotes
             p += 1
         a.parts, a.owner, a.bare_head = [], None, False
-        subj = a.subject_at(p, ce, verb_subject=not subject.value or opened or after_semicolon,
-                            fresh=not subject.value,
+        subj = a.subject_at(p, ce, verb_subject=not subject.value or opened or after_semicolon or after_scene,
+                            fresh=not subject.value or after_scene,
                             named_only=after_semicolon and bool(subject.value) and not opened)
         parts, bare_head = a.parts, a.bare_head
         if subj is not None:
@@ -190,6 +191,10 @@ def _sentence(a: ArticleRows, s: int, e: int, idx: list[int], para_date: dict | 
         clause_subject = topic or subject
         has_content = bool(t[p:ce].strip("，,；;：: "))
         after_semicolon = t[ce - 1:ce] in "；;" or (after_semicolon and not has_content)
+        # 在武进国家高新区，总投资120亿元的某基地已建成投产，…: a clause that only sets the place lets
+        # the next one read a subject of its own (the place stays the subject when it names none)
+        after_scene = subj is not None and not has_content and t[cs] in lead_first and \
+            skip_words(t, cs, ce, lead) > cs
         if has_content:
             opened_sentence = True
         prev_end, prev_ind, prev_change = p, None, Choice()
@@ -207,7 +212,8 @@ def _sentence(a: ArticleRows, s: int, e: int, idx: list[int], para_date: dict | 
                 pre_date = t[max(g0, d["start"] - cr.max_gap):d["start"]]   # 羊肉产量|去年|达到…: read if need be
                 g0 = d["end"]
             gap = t[max(g0, r["start"] - cr.max_gap):r["start"]]
-            tail = t[r["end"]:nxt]
+            nd = a.next_date(r["end"], nxt)
+            tail = t[r["end"]:nxt if nd is None else nd["start"]]    # 12家重点企业|1至11月…: a date ends it
             subj_here = clause_subject
             if parts and in_clause is None:
                 in_clause = [i for i in idx if cs <= a.rows[i]["start"] < ce and a.rows[i]["start"] >= p]
@@ -336,13 +342,15 @@ def _whole_verb(before: str, verb: str, verbs: "Words | None") -> str:
 
 def _counted_before(a: ArticleRows, gap: str) -> bool:
     """A count whose noun is written before it, after its verb (集聚生物医药企业200多家, 选派医师30名赴港):
-    the words between the last value verb and the figure are a name (not ending in 的 or 等)."""
+    the words between the last value verb and the figure are a name (not ending in 的 or 等, or in a
+    preposition: 吸引了来自|28个省区市的…)."""
     p = a.cr.patterns.get("context.value_verb")
     m = p.regex.search(gap) if p is not None else None
     if not m:
         return False
     rest = m.group("indicator").strip()
-    return bool(clean_name(rest)) and not rest.endswith(("的", "等"))
+    return bool(clean_name(rest)) and not rest.endswith(("的", "等")) and \
+        not ends_with(rest, a.cr.words.get("preposition"), whole=True)
 
 
 def _strip_subject(s: str, subject: Choice) -> str:

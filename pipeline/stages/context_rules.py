@@ -153,9 +153,9 @@ class Words:
         return None
 
 
-def ends_with(s: str, words: "Words | None") -> bool:
-    """Does s end with a word of `words`?"""
-    return words is not None and any(len(s) > n and s[-n:] in words.words for n in words.lengths)
+def ends_with(s: str, words: "Words | None", whole: bool = False) -> bool:
+    """Does s end with a word of `words` (whole: or is s that word)?"""
+    return words is not None and any(len(s) - (not whole) >= n and s[-n:] in words.words for n in words.lengths)
 
 
 def strip_end(s: str, words: "Words | None") -> str:

@@ -86,6 +86,11 @@ class ArticleRows:
             return self.dates[i][2]
         return None
 
+    def next_date(self, lo: int, hi: int) -> dict | None:
+        """The first date row starting in [lo, hi)."""
+        i = bisect_left(self.date_starts, lo)
+        return self.dates[i][2] if i < len(self.dates) and self.dates[i][0] < hi else None
+
     def date_at(self, p: int) -> dict | None:
         i = bisect_left(self.date_starts, p)
         return self.dates[i][2] if i < len(self.dates) and self.dates[i][0] == p else None
@@ -116,7 +121,9 @@ class ArticleRows:
                 org = self.orgs.get(p + m.start("entity")) if m else None
                 if org is not None:            # 园区内的|某某股份有限公司|全年研发投入…: the org row after 的
                     return Choice(org["text"], pat.id, f"the org row after 的 ({pat.where})"), org["end"]
-                noun = clean_name(strip_end(m.group("entity"), self.cr.words.get("modal"))) if m else ""
+                w = self.cr.words           # (…的实验实训大楼|本学期|投入使用: a time word is no part of it)
+                noun = clean_name(strip_end(strip_end(m.group("entity"), w.get("modal")), w.get("time_word"))) \
+                    if m else ""
                 if noun and not ends_with(noun, self.cr.words.get("rate_end")):    # …的大棚占比: an indicator
                     doer = self.orgs.get(p)
                     return Choice(noun, pat.id, f"the noun after 的 before the verb ({pat.where})",
@@ -198,8 +205,8 @@ class ArticleRows:
         t, w = self.text, self.cr.words
         stops = [w.get(k) for k in ("modal", "preposition", "stop")] + [self.cr.verbs]
         for i in range(a + 1, min(end, a + MAX_ETC_NOUN) + 1):
-            if any(r is not None and r.length_at(t, i, end) for r in stops):
-                return i
+            if any(r is not None and r.length_at(t, i, end) for r in stops) or self.date_at(i) is not None:
+                return i           # (…等12家重点企业|1至11月合计实现…: a date ends the noun too)
         heads = w.get("head")         # no verb within reach (…非物质文化遗产项目进景区): the first head noun
         for i in range(a + 2, min(end, a + MAX_ETC_NOUN) + 1):
             if heads is not None and any(i - n >= a and t[i - n:i] in heads.words for n in heads.lengths):
