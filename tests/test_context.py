@@ -243,8 +243,9 @@ def test_a_count_right_after_a_bare_head_noun_counts_it():
 
 def test_a_place_set_by_its_own_clause_and_a_date_ending_a_noun():
     """在某高新区，总投资…的某基地已建成投产，年产能…: the base's, not the zone's; 等12家重点企业1至11月…:
-    the date ends the list's noun and the count's object."""
+    the date (a row: with its year, as a yearless month range is none without the article date) ends the
+    list's noun and the count's object."""
     got = _context("在武进国家高新区，总投资120亿元的常新动力电池生产基地已建成投产，年产能30吉瓦时。")
     assert got["30吉瓦时"][1] == "常新动力电池生产基地"
-    got = _context("甲汽车、乙动力等12家重点企业1至11月合计实现产值2865亿元。")
+    got = _context("甲汽车、乙动力等12家重点企业2024年1至11月合计实现产值2865亿元。")
     assert got["12家"][0] == "重点企业" and got["2865亿元"][1] == "甲汽车、乙动力等12家重点企业"
