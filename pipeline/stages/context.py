@@ -153,11 +153,13 @@ def _sentence(a: ArticleRows, s: int, e: int, idx: list[int], para_date: dict | 
                 p = skip_words(t, d["end"], ce, opener, lead, modal, source, DATE_NOTE)
                 continue
             kind = m = None
+            c = t[p:p + 1]
             for kw, words in times:
-                m = words.match(t, p, ce)
-                if m is not None:
-                    kind = kw
-                    break
+                if c in words.first:          # (the common miss costs no call)
+                    m = words.match(t, p, ce)
+                    if m is not None:
+                        kind = kw
+                        break
             if m is None and time_phrase is not None:      # 春运期间，…: a time of its own, no date row
                 kind, m = "time_word", time_phrase.match(t, p, ce)
             if m is None:

@@ -132,25 +132,24 @@ class Words:
     def __init__(self, words: list[str]):
         self.words = {w for w in words if w}
         self.lengths = sorted({len(w) for w in self.words}, reverse=True)
-        self.first = {w[0] for w in self.words}
+        # first character -> the lengths of the words starting with it, longest first
+        self.first: dict[str, tuple[int, ...]] = {}
+        for w in self.words:
+            self.first[w[0]] = self.first.get(w[0], ()) + (len(w),)
+        self.first = {c: tuple(sorted(set(ns), reverse=True)) for c, ns in self.first.items()}
 
     def length_at(self, text: str, pos: int, end: int) -> int:
         """The length of the longest word at pos (0 when none): match() without the match object."""
-        if pos >= end or text[pos] not in self.first:
+        if pos >= end:
             return 0
-        for n in self.lengths:
+        for n in self.first.get(text[pos], ()):
             if pos + n <= end and text[pos:pos + n] in self.words:
                 return n
         return 0
 
     def match(self, text: str, pos: int = 0, end: int | None = None) -> _WordMatch | None:
-        end = len(text) if end is None else end
-        if pos >= end or text[pos] not in self.first:
-            return None
-        for n in self.lengths:
-            if pos + n <= end and text[pos:pos + n] in self.words:
-                return _WordMatch(text[pos:pos + n], pos + n)
-        return None
+        n = self.length_at(text, pos, len(text) if end is None else end)
+        return _WordMatch(text[pos:pos + n], pos + n) if n else None
 
 
 def ends_with(s: str, words: "Words | None", whole: bool = False) -> bool:
@@ -294,7 +293,6 @@ def clean_name(s: str) -> str:
 
 def skip_words(text: str, p: int, end: int, *res) -> int:
     """p moved past any run of words of the given Words lists or start-regexes (and blanks)."""
-    res = [r for r in res if r is not None]
     moved = True
     while moved and p < end:
         moved = False
@@ -303,6 +301,8 @@ def skip_words(text: str, p: int, end: int, *res) -> int:
         if p >= end:
             break
         for r in res:
+            if r is None:
+                continue
             if isinstance(r, Words):
                 n = r.length_at(text, p, end) if text[p] in r.first else 0    # the common miss, no call
                 if n:
