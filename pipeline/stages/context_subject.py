@@ -28,8 +28,9 @@ NAME_BEFORE_VERB = 4
 LOCATED = "所在"
 # A clause opening with this word names a new subject after 的 (由甲、乙共同主办的这一赛事已…).
 AGENT = "由"
-# After a list of names, 等 and what they are (甲医院、乙医院等6家医院): part of the subject.
-ETC = regex.compile(r"等(?:[0-9一二三四五六七八九十两]+[家个所座名])?(?=\p{Han})")
+# After a list of names, 等 and what they are (甲医院、乙医院等6家医院), or their number and what they
+# are (甲医院、乙医院和丙医院3家医院): part of the subject.
+ETC = regex.compile(r"(?:等(?:[0-9一二三四五六七八九十两]+[家个所座名])?|[0-9一二三四五六七八九十两]+[家个所座名])(?=\p{Han})")
 MAX_ETC_NOUN = 12
 OPEN_QUOTE = ("“", '"', "「")         # quotes opening a name (“科技贷”产品)
 # The rule name of a reference word (全市, 园区): a whole reference, never the start of a longer name.
@@ -184,7 +185,7 @@ class ArticleRows:
         if pat is None or (ref is not None and ref.match(self.text, p, end)):
             return None
         m = pat.match_at(self.text, p, end)
-        if not m:
+        if not m or self._holds_preposition(p, p + m.end()):
             return None
         q = p + m.end() if self.text.startswith(RESPECTIVELY, p + m.end()) else self._etc(p + m.end(), end)
         if q is None:
@@ -194,19 +195,27 @@ class ArticleRows:
         self.parts = [(p + a, p + b) for a, b in _items(m.group())]
         return Choice(self.text[p:q], pat.id, f"a list of names, 等 and what they are ({pat.where})"), q
 
+    def _holds_preposition(self, a: int, b: int) -> bool:
+        """Does text[a:b] hold a preposition of two or more characters of lists/context_preposition.txt
+        (兰州新区依托甲、乙等…: no list of names; one character, 经 of 经开区, may be a name's)?"""
+        prep = self.cr.words.get("preposition")
+        return prep is not None and any(prep.length_at(self.text, i, b) >= 2 for i in range(a, b))
+
     def _etc(self, q: int, end: int) -> int | None:
         """The end of `等[count]noun` at q, the noun running up to a verb, adverb or preposition."""
         m = ETC.match(self.text, q, end)
         return self._noun_end(m.end(), end) if m else None
 
     def _noun_end(self, a: int, end: int) -> int | None:
-        """The end of a noun of at most MAX_ETC_NOUN characters at a: where a verb, adverb or
-        preposition of the lists starts (None when none starts within reach)."""
+        """The end of a noun of at most MAX_ETC_NOUN characters at a: where a verb, adverb, time word
+        or preposition of the lists starts (None when none starts within reach)."""
         t, w = self.text, self.cr.words
-        stops = [w.get(k) for k in ("modal", "preposition", "stop")] + [self.cr.verbs]
+        stops = [w.get(k) for k in ("modal", "preposition", "stop", "time_word")] + [self.cr.verbs]
         for i in range(a + 1, min(end, a + MAX_ETC_NOUN) + 1):
-            if any(r is not None and r.length_at(t, i, end) for r in stops) or self.date_at(i) is not None:
-                return i           # (…等12家重点企业|1至11月合计实现…: a date ends the noun too)
+            if any(r is not None and r.length_at(t, i, end) for r in stops) or self.date_at(i) is not None \
+                    or t[i:i + 1] == "的":
+                return i           # (…等12家重点企业|1至11月合计实现…: a date ends the noun too, and 的:
+                                   # 甲、乙等电商平台|的入驻商户…)
         heads = w.get("head")         # no verb within reach (…非物质文化遗产项目进景区): the first head noun
         for i in range(a + 2, min(end, a + MAX_ETC_NOUN) + 1):
             if heads is not None and any(i - n >= a and t[i - n:i] in heads.words for n in heads.lengths):
