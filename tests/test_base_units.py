@@ -40,6 +40,7 @@ def test_every_base_unit_is_a_unit_of_factor_one():
     ("35.6", "平方公里", ("35600000", "m²")),
     ("0.5", "克", ("0.0000005", "t")),             # exact, no float noise (0.5 * 1e-6 in float: 5e-07)
     ("8573.9", "公斤", ("8.5739", "t")),
+    ("3500000000", "斤", ("1750000", "t")),        # 35亿斤 of grain: a 斤 is half a 公斤
     ("-3", "吨", ("-3", "t")),
     ("100000", "光年", ("", "")),                   # a unit without factor: no base
     ("", "吨", ("", "")),

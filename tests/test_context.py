@@ -249,3 +249,9 @@ def test_a_place_set_by_its_own_clause_and_a_date_ending_a_noun():
     assert got["30吉瓦时"][1] == "常新动力电池生产基地"
     got = _context("甲汽车、乙动力等12家重点企业2024年1至11月合计实现产值2865亿元。")
     assert got["12家"][0] == "重点企业" and got["2865亿元"][1] == "甲汽车、乙动力等12家重点企业"
+
+
+def test_a_clause_setting_the_scene_with_a_localizer_names_no_subject():
+    """在某博览会上，本省签约…: the fair sets the scene (lists/context_localizer.txt), 本省 signs."""
+    got = _context("在第二十届中国国际中小企业博览会上，本省签约项目86个，签约金额达520亿元。")
+    assert got["86个"][1] == got["520亿元"][1] == "本省"
