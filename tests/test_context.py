@@ -255,3 +255,28 @@ def test_a_clause_setting_the_scene_with_a_localizer_names_no_subject():
     """在某博览会上，本省签约…: the fair sets the scene (lists/context_localizer.txt), 本省 signs."""
     got = _context("在第二十届中国国际中小企业博览会上，本省签约项目86个，签约金额达520亿元。")
     assert got["86个"][1] == got["520亿元"][1] == "本省"
+
+
+def test_page_shapes_of_subjects():
+    """该 + a facility is a reference; a title's place tag (阳江：…) and someone's quoted words (…表示：
+    “…”) let the next clause read its own subject; a person is no subject, a body's spokesman is the
+    body; a name before a date, its indicator after it, is whose the figure is."""
+    got = _context("该风电场位于某镇以南海域，总装机容量170万千瓦。")
+    assert got["170万千瓦"][1] == "该风电场"
+    got = _context("阳江：东平海上风电场累计发电量突破100亿千瓦时")
+    assert got["突破100亿千瓦时"][1] == "东平海上风电场"
+    got = _context("董事长刘建平在业绩说明会上表示：“2025年公司力争营业收入突破100亿元。”")
+    assert got["突破100亿元"][1] == "公司"
+    got = _context("某市住房公积金管理中心相关负责人介绍，累计为3800余户家庭发放贷款45.6亿元。")
+    assert got["45.6亿元"][1] == "某市住房公积金管理中心"
+    got = _context("湘源动力2024年净利润同比增长18.3%")
+    assert got["18.3%"][:2] == ("净利润", "湘源动力")
+
+
+def test_respectively_shares_out_a_joined_indicator_of_parallel_names():
+    """笔数和金额分别增长x和y: 笔数 for x, 金额 for y; names of unequal length may share a head
+    (装备制造业和食品工业增加值), so they stay whole."""
+    got = _context("全市发放贷款1.26万笔、163.7亿元，笔数和金额分别增长12.4%和15.2%。")
+    assert (got["12.4%"][0], got["15.2%"][0]) == ("笔数", "金额")
+    got = _context("其中，装备制造业和食品工业增加值分别增长9.6%、5.1%。")
+    assert got["9.6%"][0] == got["5.1%"][0] == "装备制造业和食品工业增加值"

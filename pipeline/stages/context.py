@@ -38,16 +38,23 @@ PUNCT = set("，,；;。：:、！？!?）)】」”\n")
 # A note in brackets right after a date (24日(正月初六)全国铁路…): skipped with the date.
 DATE_NOTE = regex.compile(r"[（(][^）)，,。]{1,12}[）)]")
 # The gap patterns of rules/context.toml that decide a figure's indicator and change, in this order.
-GAP_PATTERNS = ("context.from_level", "context.base_level", "context.growth", "context.compare",
+GAP_PATTERNS = ("context.from_level", "context.old_level", "context.base_level", "context.growth", "context.compare",
                 "context.change_object", "context.share", "context.capacity", "context.verb_noun",
                 "context.value_verb", "context.link_verb")
 # Conjunctions between two figures of one indicator (完成21.4亿元和16.2亿元).
 JOIN = regex.compile(r"^[和及、/／]$")
+# …and between the names of an indicator shared out by 分别 (笔数和金额分别增长…).
+LIST_JOIN = regex.compile(r"[和及、]")
 # A new thing a clause ends with is a topic only when named: quoted, an org row, or at least this long
 # (设立研发中心 is no topic, 推出普惠型商业补充医疗保险 is).
 MIN_FOUNDED = 5
 # A clause opening with this word reads a new subject before its verb (其中高校院所输出…).
 SUBJECT_OPENER = "其中"
+# A name before a date inside a clause (某某动力|2024年|净利润…) is whose the figure is when at most this long.
+MAX_PLAIN_NAME = 8
+# A clause ending so lets the next read its own subject when it held nothing but its own (阳江：…);
+# after it a quote opens someone's words, a sentence of its own (…表示：“2025年公司力争…”).
+COLON = "：:"
 
 
 def _period(a: ArticleRows, d: dict | None, rule: str, why: str) -> tuple[Choice, Choice]:
@@ -120,6 +127,7 @@ def _sentence(a: ArticleRows, s: int, e: int, idx: list[int], para_date: dict | 
     opened_sentence = False  # a clause with content was read (its subject decides the paragraph date)
     after_semicolon = False
     after_scene = False      # the clause before only set the place (在某高新区，)
+    after_colon = False      # the clause before ended with a colon
     source_p, phrase_p = P.get("context.source"), P.get("context.time_phrase")   # 据某报报道…; 春运期间…
     topic = None             # a new thing the clause before brought in (context.subject_founded)
     sent_inds: list[Choice] = []     # the indicators of the sentence's figures so far, in order
@@ -135,6 +143,8 @@ def _sentence(a: ArticleRows, s: int, e: int, idx: list[int], para_date: dict | 
     for cs, ce in spans(t, s, e, CLAUSE_END):
         if k >= len(idx):         # no figure left in the sentence
             break
+        if after_colon and t[cs] in OPEN_QUOTE and (cs + 1) not in a.orgs:    # …表示：“2025年公司…
+            cs, subject, after_scene = cs + 1, no_subject, False
         source = source_p.regex if sources and source_p.possible(t, cs, ce) else None
         time_phrase = phrase_p.regex if phrases and phrase_p.possible(t, cs, ce) else None
         opened = t.startswith(SUBJECT_OPENER, skip_words(t, cs, ce, lead) if t[cs] in lead_first else cs)
@@ -171,7 +181,7 @@ def _sentence(a: ArticleRows, s: int, e: int, idx: list[int], para_date: dict | 
                 same_time = m.group()
             else:
                 year_word = m.group()
-            p = skip_words(t, m.end(), ce, opener, lead, source)
+            p = skip_words(t, m.end(), ce, opener, lead, source, DATE_NOTE)     # 大年初一（2月10日）
         if same_time is None and st is not None:      # 兰州市科协同日公布…: anywhere in the clause
             clause = t[cs:ce]
             same_time = next((x for x in st.words if x in clause), None)
@@ -180,9 +190,10 @@ def _sentence(a: ArticleRows, s: int, e: int, idx: list[int], para_date: dict | 
             p += 1
         a.parts, a.owner, a.bare_head = [], None, False
         subj = a.subject_at(p, ce, verb_subject=not subject.value or opened or after_semicolon or after_scene,
-                            fresh=not subject.value or after_scene,
+                            fresh=not subject.value or after_scene or opened,
                             named_only=after_semicolon and bool(subject.value) and not opened)
         parts, bare_head = a.parts, a.bare_head
+        subject_before = subject          # (a head noun read here that a count counts gives it back)
         if subj is not None:
             subject, p = subj
             topic = None
@@ -195,8 +206,10 @@ def _sentence(a: ArticleRows, s: int, e: int, idx: list[int], para_date: dict | 
         after_semicolon = t[ce - 1:ce] in "；;" or (after_semicolon and not has_content)
         # 在武进国家高新区，总投资120亿元的某基地已建成投产，…: a clause that only sets the place lets
         # the next one read a subject of its own (the place stays the subject when it names none)
-        after_scene = subj is not None and t[cs] in lead_first and skip_words(t, cs, ce, lead) > cs and \
-            skip_words(t, p, ce, w.get("localizer")) >= ce - (t[ce - 1] in "，,；;：:")
+        bare = skip_words(t, p, ce, w.get("localizer")) >= ce - (t[ce - 1] in "，,；;：:")
+        after_scene = subj is not None and bare and (t[ce - 1] in COLON or
+                                                     (t[cs] in lead_first and skip_words(t, cs, ce, lead) > cs))
+        after_colon = t[ce - 1] in COLON
         if has_content:
             opened_sentence = True
         prev_end, prev_ind, prev_change = p, None, Choice()
@@ -233,7 +246,12 @@ def _sentence(a: ArticleRows, s: int, e: int, idx: list[int], para_date: dict | 
             if counted:             # 先进制造业项目21个，占比55.3%: the head noun is what is counted, no subject
                 ctx["indicator"] = Choice(subject.value, subject.rule, "the project or facility right before "
                                                                        "the count is what it counts")
-                subject = clause_subject = no_subject
+                ctx["entity"] = subject = clause_subject = subject_before    # (其中三级医院48家: still 杭州市's)
+            whole = None              # an indicator shared out by 分别, carried whole to the next figure
+            if RESPECTIVELY in t[cs:ce] and not parts:      # 笔数和金额分别增长12.4%和15.2%: name i for figure i
+                name_i = _respective(a, ctx["indicator"], idx, k, cs, ce)
+                if name_i is not ctx["indicator"]:
+                    whole, ctx["indicator"] = ctx["indicator"], name_i
             if shared and _carried(ctx["indicator"]):
                 ctx["indicator"] = Choice(shared[0].value, shared[0].rule,
                                           f"{RESPECTIVELY}: the indicator of the figure before in the same place")
@@ -269,7 +287,7 @@ def _sentence(a: ArticleRows, s: int, e: int, idx: list[int], para_date: dict | 
             out[idx[k]] = ctx
             sent_inds.append(ctx["indicator"])
             if ctx["indicator"].value:
-                last_ind = prev_ind = ctx["indicator"]
+                last_ind = prev_ind = whole or ctx["indicator"]
                 a.last_kind = r["kind"]
             prev_change = ctx["change"]
             prev_end = r["end"]
@@ -288,10 +306,30 @@ def _shared_out(a: ArticleRows, t: str, cs: int, ce: int, idx: list[int], k: int
     return prior if prior and len({c.value for c in prior}) > 1 and all(c.value for c in prior) else None
 
 
+def _plain_name(a: ArticleRows, s: str) -> bool:
+    """Is s a short name holding no value verb (湘源动力, not 全县新建)?"""
+    v = a.cr.verbs
+    return 2 <= len(s) <= MAX_PLAIN_NAME and not (v is not None and any(v.length_at(s, i, len(s))
+                                                                        for i in range(len(s))))
+
+
 def _measured(a: ArticleRows, r: dict) -> bool:
     """Is r a count with a measure word of lists/measure_word.txt (21个, not 9城)?"""
     measure = a.cr.words.get("measure")
     return r["kind"] == "count" and measure is not None and r.get("unit", "") in measure.words
+
+
+def _respective(a: ArticleRows, ind: Choice, idx: list[int], k: int, cs: int, ce: int) -> Choice:
+    """For the k-th figure of the sentence in a clause with 分别 whose indicator joins as many names
+    (LIST_JOIN) of one length as the clause has figures: the name of the same rank; else the indicator
+    as it is (装备制造业和食品工业增加值: 增加值 may be of both, so the names are not split)."""
+    names = LIST_JOIN.split(ind.value)
+    mine = [i for i in idx if cs <= a.rows[i]["start"] < ce]
+    if len(names) < 2 or len(names) != len(mine) or len({len(n) for n in names}) > 1 \
+            or len(names[0]) < a.cr.min_indicator:
+        return ind
+    rank = mine.index(idx[k])
+    return Choice(names[rank], ind.rule, f"name {rank + 1} of {ind.value}, {RESPECTIVELY}")
 
 
 def _carried(c: Choice) -> bool:
@@ -483,6 +521,9 @@ def _figure(a: ArticleRows, r: dict, gap: str, tail: str, subject: Choice, last_
                 ind = Choice(object_name(), obj_p.id, f"the noun after the figure ({obj_p.where})")
     if not ind.value and pre_date and name(pre_date):     # 全县羊肉产量去年达到1.8万吨
         ind = Choice(name(pre_date), "gap", "the words before the date inside the clause")
+    elif ind.value and not ent.value and pre_date and _plain_name(a, name(pre_date)):
+        # 某某动力2024年净利润同比增长18.3%: with the indicator after the date, the name before it is whose
+        ent = Choice(name(pre_date), "gap", "the name before the date in the clause, its indicator after it")
     if not ind.value and subject.owner and (r["kind"] != "count" or not object_name()):
         # 甲集团研发的蔬菜品种已达到178个: the noun after 的 is what the figure counts, the org did it
         ind = Choice(subject.value, subject.rule, "the subject after 的 is what the figure measures")

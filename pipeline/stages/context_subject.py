@@ -35,6 +35,10 @@ MAX_ETC_NOUN = 12
 OPEN_QUOTE = ("“", '"', "「")         # quotes opening a name (“科技贷”产品)
 # The rule name of a reference word (全市, 园区): a whole reference, never the start of a longer name.
 REFERENCE_RULE = "lists/context_reference.txt"
+PLACE_RULE = f"lists/{LISTS['place']}.txt"
+# 该 and a facility (该风电场, 该产业园) is a reference too; the facility at most this long.
+THIS = "该"
+MAX_THIS = 6
 # A clause with this word gives the i-th of a list of subject names to its i-th figure (甲、乙分别完成3亿元和2亿元).
 RESPECTIVELY = "分别"
 # Org rows joined by these form one entity (甲大学、乙大学共建…).
@@ -130,6 +134,11 @@ class ArticleRows:
                     return Choice(noun, pat.id, f"the noun after 的 before the verb ({pat.where})",
                                   owner=t[p:doer["end"]] if doer else ""), p + m.end("entity")
         if first is None and not verb_subject:
+            h = self._head_end(p, end, MAX_NAME)       # …，中心将…: a facility or body opening the clause before
+            modal = self.cr.words.get("modal")         # an adverb is its subject (not 项目总投资…: an indicator)
+            if h and clean_name(t[p:h]) == t[p:h] and modal is not None and modal.length_at(t, h, end):
+                return Choice(t[p:h], "lists/context_head.txt", "a facility or body opening the clause, "
+                                                                "before an adverb"), h
             return None
         if first is None:
             prep = self.cr.words.get("preposition")
@@ -145,7 +154,7 @@ class ArticleRows:
         how, q = first
         if how == REFERENCE_RULE and q in self.orgs:     # 该所 + 固体润滑国家重点实验室: a unit of the body
             how, q = "org rows", self.orgs[q]["end"]
-        elif how == REFERENCE_RULE and self._classified(q):   # 全市 + 12个 + 特色夜市: the things counted
+        elif how in (REFERENCE_RULE, PLACE_RULE) and self._classified(q):   # 全市 + 12个 + 特色夜市: the things counted
             c = self.counts[q]["end"]
             n = self._noun_end(c, end)
             if n is not None and clean_name(t[c:n]):
@@ -232,6 +241,10 @@ class ArticleRows:
             n = r.length_at(self.text, p, end) if r is not None else 0
             if n:
                 return rule, p + n
+        if self.text.startswith(THIS, p):        # 该风电场: 该 and a facility of lists/context_head.txt
+            h = self._head_end(p + len(THIS), end, MAX_THIS)
+            if h is not None:
+                return REFERENCE_RULE, h
         return None
 
     def _head_end(self, q: int, end: int, reach: int = MAX_EXTENSION) -> int | None:
@@ -291,7 +304,13 @@ class ArticleRows:
         if d is not None:
             e = d["start"]
             e = p + len(strip_end(self.text[p:e], self.cr.words.get("modal")))   # 某公司计划|今年投资…
+        speaker = strip_end(self.text[p:e], self.cr.words.get("speaker"))   # 某中心|相关负责人|介绍
+        if len(speaker) < e - p:
+            e = p + len(speaker)
         name = clean_name(self.text[p:e])
+        title = self.cr.words.get("title")
+        if title is not None and any(title.length_at(name, i, len(name)) >= 2 for i in range(len(name))):
+            return None                # 董事长刘建平在…表示: a person, no entity
         return (Choice(name, pat.id, f"the words before the verb ({pat.where})"), e) if name else None
 
 
