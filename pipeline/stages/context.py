@@ -41,6 +41,8 @@ DATE_NOTE = regex.compile(r"[（(][^）)，,。]{1,12}[）)]")
 GAP_PATTERNS = ("context.from_level", "context.old_level", "context.base_level", "context.growth", "context.compare",
                 "context.change_object", "context.share", "context.capacity", "context.verb_noun",
                 "context.value_verb", "context.link_verb")
+# A date right after one of these is a comparison's base, part of the gap (比2023年多38件).
+COMPARED = ("比", "较")
 # Conjunctions between two figures of one indicator (完成21.4亿元和16.2亿元).
 JOIN = regex.compile(r"^[和及、/／]$")
 # …and between the names of an indicator shared out by 分别 (笔数和金额分别增长…).
@@ -128,6 +130,7 @@ def _sentence(a: ArticleRows, s: int, e: int, idx: list[int], para_date: dict | 
     after_semicolon = False
     after_scene = False      # the clause before only set the place (在某高新区，)
     after_colon = False      # the clause before ended with a colon
+    continues = False        # the sentence opens with 其中: it goes on about the paragraph's time
     source_p, phrase_p = P.get("context.source"), P.get("context.time_phrase")   # 据某报报道…; 春运期间…
     topic = None             # a new thing the clause before brought in (context.subject_founded)
     sent_inds: list[Choice] = []     # the indicators of the sentence's figures so far, in order
@@ -148,6 +151,7 @@ def _sentence(a: ArticleRows, s: int, e: int, idx: list[int], para_date: dict | 
         source = source_p.regex if sources and source_p.possible(t, cs, ce) else None
         time_phrase = phrase_p.regex if phrases and phrase_p.possible(t, cs, ce) else None
         opened = t.startswith(SUBJECT_OPENER, skip_words(t, cs, ce, lead) if t[cs] in lead_first else cs)
+        continues = continues or (opened and not opened_sentence)     # the sentence opens with 其中
         p = skip_words(t, cs, ce, opener, source)
         own_time = year_word = None
         while True:
@@ -197,8 +201,8 @@ def _sentence(a: ArticleRows, s: int, e: int, idx: list[int], para_date: dict | 
         if subj is not None:
             subject, p = subj
             topic = None
-            if not opened_sentence:   # a sentence with its own subject is about something else: no paragraph date
-                para_date = None
+            if not opened_sentence and not continues:   # a sentence with its own subject is about something
+                para_date = None                           # else: no paragraph date (but 其中，甲… goes on)
         elif topic is not None and _opens_with_verb(a, p, ce):
             topic = None              # 推出某保险，累计赔付…: the subject's doing again
         clause_subject = topic or subject
@@ -223,6 +227,8 @@ def _sentence(a: ArticleRows, s: int, e: int, idx: list[int], para_date: dict | 
             g0 = prev_end if prev_end <= r["start"] else cs
             d = a.last_any_date(g0, r["start"])
             pre_date = ""
+            if d is not None and t[d["start"] - 1:d["start"]] in COMPARED:
+                d = None                  # 比2023年多38件: the base's date stays in the gap
             if d is not None:             # 到2025年产值超过…, 兰州市2023年收入增长…: the gap starts after the date
                 pre_date = t[max(g0, d["start"] - cr.max_gap):d["start"]]   # 羊肉产量|去年|达到…: read if need be
                 g0 = d["end"]

@@ -196,12 +196,16 @@ class ArticleRows:
         m = pat.match_at(self.text, p, end)
         if not m or self._holds_preposition(p, p + m.end()):
             return None
-        q = p + m.end() if self.text.startswith(RESPECTIVELY, p + m.end()) else self._etc(p + m.end(), end)
+        items = [(p + a, p + b) for a, b in _items(m.group())]
+        last = self.orgs.get(items[-1][0])
+        if last is not None and last["end"] < items[-1][1] and self.text.startswith(RESPECTIVELY, items[-1][1]):
+            items[-1] = (items[-1][0], last["end"])      # 甲法院、乙法院|收案数分别为…: the names end at the org row
+        q = items[-1][1] if self.text.startswith(RESPECTIVELY, p + m.end()) else self._etc(p + m.end(), end)
         if q is None:
             return None
         if q < end and self.text[q] == LIST_PARTNER:     # 甲、乙等医院与丙医院共建…: all of them
             q = self._noun_end(q + 1, end) or q
-        self.parts = [(p + a, p + b) for a, b in _items(m.group())]
+        self.parts = items
         return Choice(self.text[p:q], pat.id, f"a list of names, 等 and what they are ({pat.where})"), q
 
     def _holds_preposition(self, a: int, b: int) -> bool:
