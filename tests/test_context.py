@@ -280,3 +280,11 @@ def test_respectively_shares_out_a_joined_indicator_of_parallel_names():
     assert (got["12.4%"][0], got["15.2%"][0]) == ("笔数", "金额")
     got = _context("其中，装备制造业和食品工业增加值分别增长9.6%、5.1%。")
     assert got["9.6%"][0] == got["5.1%"][0] == "装备制造业和食品工业增加值"
+
+
+def test_a_list_of_places_shared_out_twice_by_respectively():
+    """甲区、乙区、丙区交易额分别为x、y和z，分别增长…: the names end at the last place word, the indicator
+    is what follows, and the second 分别 gives the same names again."""
+    got = _context("兰山区、罗庄区、河东区直播电商交易额分别为612.5亿元、238.4亿元和176.9亿元，分别增长19.8%、26.3%和22.1%。")
+    assert [got[x][:2] for x in ("612.5亿元", "176.9亿元", "19.8%", "22.1%")] == [
+        ("直播电商交易额", "兰山区"), ("直播电商交易额", "河东区"), ("直播电商交易额", "兰山区"), ("直播电商交易额", "河东区")]

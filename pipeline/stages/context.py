@@ -131,6 +131,7 @@ def _sentence(a: ArticleRows, s: int, e: int, idx: list[int], para_date: dict | 
     after_scene = False      # the clause before only set the place (在某高新区，)
     after_colon = False      # the clause before ended with a colon
     continues = False        # the sentence opens with 其中: it goes on about the paragraph's time
+    subject_parts: list = []  # the names of the subject, when a list
     source_p, phrase_p = P.get("context.source"), P.get("context.time_phrase")   # 据某报报道…; 春运期间…
     topic = None             # a new thing the clause before brought in (context.subject_founded)
     sent_inds: list[Choice] = []     # the indicators of the sentence's figures so far, in order
@@ -200,11 +201,14 @@ def _sentence(a: ArticleRows, s: int, e: int, idx: list[int], para_date: dict | 
         subject_before = subject          # (a head noun read here that a count counts gives it back)
         if subj is not None:
             subject, p = subj
+            subject_parts = parts
             topic = None
             if not opened_sentence and not continues:   # a sentence with its own subject is about something
                 para_date = None                           # else: no paragraph date (but 其中，甲… goes on)
         elif topic is not None and _opens_with_verb(a, p, ce):
             topic = None              # 推出某保险，累计赔付…: the subject's doing again
+        elif RESPECTIVELY in t[cs:ce]:    # 甲、乙、丙…分别为x、y和z，分别增长…: the names of the subject again
+            parts = subject_parts
         clause_subject = topic or subject
         has_content = bool(t[p:ce].strip("，,；;：: "))
         after_semicolon = t[ce - 1:ce] in "；;" or (after_semicolon and not has_content)

@@ -197,9 +197,10 @@ class ArticleRows:
         if not m or self._holds_preposition(p, p + m.end()):
             return None
         items = [(p + a, p + b) for a, b in _items(m.group())]
-        last = self.orgs.get(items[-1][0])
-        if last is not None and last["end"] < items[-1][1] and self.text.startswith(RESPECTIVELY, items[-1][1]):
-            items[-1] = (items[-1][0], last["end"])      # 甲法院、乙法院|收案数分别为…: the names end at the org row
+        last = self._name_at(items[-1][0], items[-1][1])
+        if last is not None and last[1] < items[-1][1] and self.text.startswith(RESPECTIVELY, items[-1][1]):
+            items[-1] = (items[-1][0], last[1])      # 甲法院、乙法院|收案数分别为…: the names end at the org
+                                                     # row or place word
         q = items[-1][1] if self.text.startswith(RESPECTIVELY, p + m.end()) else self._etc(p + m.end(), end)
         if q is None:
             return None
