@@ -75,6 +75,7 @@ def test_clean_name_drops_digits_and_quotes():
     assert ctx.clean_name("“黄河之滨”系列旅游线路") == "“黄河之滨”系列旅游线路"
     assert ctx.clean_name("其中3") == ""
     assert ctx.clean_name("的产值了") == "产值"
+    assert ctx.clean_name("60岁以上户籍老年人口") == "60岁以上户籍老年人口"     # an age is part of a name
 
 
 def test_comparison_base_gives_no_period():

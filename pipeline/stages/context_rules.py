@@ -29,11 +29,12 @@ LISTS = {"head": "context_head", "lead": "context_lead", "stop": "context_stop",
          "title": "org_title"}
 VERB_LIST = "context_value_verb"
 FRAGMENT_NAME = regex.compile(r"\{([A-Z][A-Z0-9_]*)\}")
-# Characters trimmed off the ends of an indicator or entity; an indicator holding a digit is a
-# piece of another figure and is dropped.
-TRIM = " \t　的了及和与、"
-DIGIT = regex.compile(r"(?<![A-Za-z0-9.])[0-9０-９](?![0-9]*(?:[A-Za-z]|强))")   # 4A级景区, PM2.5浓度, 世界500强企业
-                                                                               # are names, 3家 is a figure
+# Characters trimmed off the ends of an indicator or entity (| and ｜ are the column bars of a table
+# flattened into lines: 核心CPI同比涨幅 | 0.5%); an indicator holding a digit is a piece of another
+# figure and is dropped.
+TRIM = " \t　的了及和与、|｜"
+DIGIT = regex.compile(r"(?<![A-Za-z0-9.])[0-9０-９](?![0-9]*(?:[A-Za-z]|强|岁))")   # 4A级景区, PM2.5浓度, 世界500强企业,
+                                                                                  # 60岁以上老年人口 are names, 3家 a figure
 WORD = regex.compile(r"[\p{Han}A-Za-z]")              # a name holds a word (not "/" of 200MW/800MWh)
 YEAR_PREFIX = regex.compile(r"(?:19|20)\d{2}(?=\p{Han})(?!年)")   # 2024郑州马拉松: a year opening a name
 # A name holding 等 (甲、乙等生物医药企业) is what follows it.
