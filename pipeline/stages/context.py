@@ -214,9 +214,9 @@ def _sentence(a: ArticleRows, s: int, e: int, idx: list[int], para_date: dict | 
         after_semicolon = t[ce - 1:ce] in "；;" or (after_semicolon and not has_content)
         # 在武进国家高新区，总投资120亿元的某基地已建成投产，…: a clause that only sets the place lets
         # the next one read a subject of its own (the place stays the subject when it names none)
-        bare = skip_words(t, p, ce, w.get("localizer")) >= ce - (t[ce - 1] in "，,；;：:")
-        after_scene = subj is not None and bare and (t[ce - 1] in COLON or
-                                                     (t[cs] in lead_first and skip_words(t, cs, ce, lead) > cs))
+        after_scene = subj is not None and (t[ce - 1] in COLON or
+                                            (t[cs] in lead_first and skip_words(t, cs, ce, lead) > cs)) \
+            and skip_words(t, p, ce, w.get("localizer")) >= ce - (t[ce - 1] in "，,；;：:")   # nothing else
         after_colon = t[ce - 1] in COLON
         if has_content:
             opened_sentence = True
