@@ -29,3 +29,35 @@ def user_cache_dir() -> Path | None:
     except OSError:
         return None
     return folder if os.access(folder, os.W_OK | os.X_OK) else None
+
+
+def cached_marshal(name: str, key: str, build):
+    """build()'s value, kept in the per-user cache as the marshal file `name` under `key`.
+
+    A later process whose key is the same reads it back (marshal.loads of the file's bytes:
+    marshal.load on the file object reads it in small pieces and takes three times as long);
+    a missing, damaged or differently keyed file is rebuilt and replaced (atomically: a
+    concurrent process sees the old file or the new one). The value must be what marshal
+    stores (dicts, strings, numbers...) and must not depend on anything the key leaves out.
+    Without a cache folder, build() each time.
+    """
+    import marshal
+
+    folder = user_cache_dir()
+    path = folder / name if folder is not None else None
+    if path is not None:
+        try:
+            with open(path, "rb") as fh:
+                stored_key, value = marshal.loads(fh.read())
+            if stored_key == key:
+                return value
+        except (OSError, EOFError, ValueError, TypeError):
+            pass
+    value = build()
+    if path is not None:
+        from .outputs import atomic_write
+        try:
+            atomic_write(path, marshal.dumps((key, value)), durable=False)
+        except (OSError, ValueError):
+            pass
+    return value
