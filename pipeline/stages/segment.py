@@ -121,10 +121,10 @@ def cut_block(tk: "jieba.Tokenizer", block: str) -> list[str]:
     for k in range(n - 1, -1, -1):
         bv, bx = _NO_ROUTE, k + 1
         i = k + 1
-        p = logp.get(block[k], _UNKNOWN)
+        frag = block[k]                       # block[k:i], sliced (and hashed) once for both look-ups
+        p = logp.get(frag, _UNKNOWN)
         while True:                           # every dictionary word starting at k (jieba's get_DAG)
             if p is _UNKNOWN:                 # first time this fragment is seen: look it up in jieba's FREQ
-                frag = block[k:i]
                 f = freq.get(frag)
                 if f is None:
                     break                     # no word starts with it
@@ -136,7 +136,8 @@ def cut_block(tk: "jieba.Tokenizer", block: str) -> list[str]:
             if i == n:
                 break
             i += 1
-            p = logp.get(block[k:i], _UNKNOWN)
+            frag = block[k:i]
+            p = logp.get(frag, _UNKNOWN)
         if bv == _NO_ROUTE:                   # no word: the character alone
             bv = log(freq.get(block[k]) or 1) - logtotal + best[k + 1]
         best[k], last[k] = bv, bx
