@@ -2,7 +2,8 @@
 
 What is kept there is derived data that any process can rebuild and that
 never changes a result: the GBK-repair tables built from jieba's dictionary
-(stages/repair.py), the last rules loaded by a command, compiled
+(stages/repair.py), jieba's word frequencies and the dictionary's word tags
+(stages/segment.py, `cached_marshal`), the last rules loaded by a command, compiled
 (`rules.pickle`, rules.load_rules(cached=True): keyed on the rules folder's
 files and the loader's code) and, on a Dask worker that does not see the
 rules folder of the main process, a copy of its files (run/engines.py). Never a shared
