@@ -2,7 +2,8 @@
 
 What is kept there is derived data that any process can rebuild and that
 never changes a result: the GBK-repair tables built from jieba's dictionary
-(stages/repair.py), the last rules loaded by a command, compiled
+(stages/repair.py), jieba's word frequencies and the dictionary's word tags
+(stages/segment.py, `cached_marshal`), the last rules loaded by a command, compiled
 (`rules.pickle`, rules.load_rules(cached=True): keyed on the rules folder's
 files and the loader's code) and, on a Dask worker that does not see the
 rules folder of the main process, a copy of its files (run/engines.py). Never a shared
@@ -29,3 +30,35 @@ def user_cache_dir() -> Path | None:
     except OSError:
         return None
     return folder if os.access(folder, os.W_OK | os.X_OK) else None
+
+
+def cached_marshal(name: str, key: str, build):
+    """build()'s value, kept in the per-user cache as the marshal file `name` under `key`.
+
+    A later process whose key is the same reads it back (marshal.loads of the file's bytes:
+    marshal.load on the file object reads it in small pieces and takes three times as long);
+    a missing, damaged or differently keyed file is rebuilt and replaced (atomically: a
+    concurrent process sees the old file or the new one). The value must be what marshal
+    stores (dicts, strings, numbers...) and must not depend on anything the key leaves out.
+    Without a cache folder, build() each time.
+    """
+    import marshal
+
+    folder = user_cache_dir()
+    path = folder / name if folder is not None else None
+    if path is not None:
+        try:
+            with open(path, "rb") as fh:
+                stored_key, value = marshal.loads(fh.read())
+            if stored_key == key:
+                return value
+        except (OSError, EOFError, ValueError, TypeError):
+            pass
+    value = build()
+    if path is not None:
+        from .outputs import atomic_write
+        try:
+            atomic_write(path, marshal.dumps((key, value)), durable=False)
+        except (OSError, ValueError):
+            pass
+    return value

@@ -91,3 +91,29 @@ def test_cut_block_words_are_jiebas(text):
     tk = segment.tokenizer(str(r.dir / "jieba_user.dict"), r.segment_words)
     for m in segment.block_pattern().finditer(text):
         assert segment.cut_block(tk, m.group()) == list(tk.cut(m.group(), HMM=True))
+
+
+def test_dictionary_tables_from_the_user_cache(tmp_path, monkeypatch):
+    """jieba's FREQ and total and the word tags, kept in the per-user cache, are what jieba and
+    dict.txt give, whether just built or read back; a damaged or differently keyed file is rebuilt."""
+    import jieba
+
+    from pipeline import usercache
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    ref = jieba.Tokenizer()
+    ref.initialize()
+    ref_tags = segment._file_tags(segment.main_dict_path(), {})
+    folder = tmp_path / "xdg" / usercache.APP
+    for damage in (None, b"not marshal", None):
+        if damage is not None:
+            (folder / segment.FREQ_CACHE_FILE).write_bytes(damage)
+            (folder / segment.TAGS_CACHE_FILE).write_bytes(damage)
+        tk = jieba.Tokenizer()
+        segment._initialize(tk)
+        assert tk.initialized and tk.total == ref.total and tk.FREQ == ref.FREQ
+        segment._tags.cache_clear()
+        assert segment.word_tags(None) == ref_tags
+    assert usercache.cached_marshal(segment.FREQ_CACHE_FILE, "another key", lambda: 7) == 7
+    assert usercache.cached_marshal(segment.FREQ_CACHE_FILE, "another key", lambda: 8) == 7
+    segment._tags.cache_clear()

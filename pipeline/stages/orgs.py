@@ -50,13 +50,14 @@ class Lexicon(dict):
     """The lists and settings org rules use, built once by `load_rules` (Rules.org).
 
     jieba's tags and frequencies are looked up on first use (`tags`, `freq`)
-    and not pickled (a worker gets them from its own jieba); so is `stop_reasons`,
-    the reason (or '') of each token seen so far (stop_reason), filled as tokens come.
+    and not pickled (a worker gets them from its own jieba); so are `stop_reasons`,
+    the reason (or '') of each token seen so far (stop_reason), and `word_facts`, what
+    the walk tests of each token seen so far (word_facts), filled as tokens come.
     """
-    LAZY = ("tags", "freq", "stop_reasons")
+    LAZY = ("tags", "freq", "stop_reasons", "word_facts")
 
     def __missing__(self, key):
-        if key == "stop_reasons":
+        if key in ("stop_reasons", "word_facts"):
             value = {}
         elif key == "tags":
             from .segment import word_tags
@@ -226,6 +227,22 @@ def _stop_reason(word: str, lex: dict) -> str:
     return ""
 
 
+def word_facts(word: str, lex: dict) -> tuple[bool, str, bool, bool, bool, bool]:
+    """What the walk tests of a token, worked out once per lexicon (`word_facts`): the walk meets
+    the same tokens again and again. (number token, stop_reason, a single character of
+    inner_single_tags, a verb that cuts names (_cuts), a verb not of lists/org_name_verb.txt,
+    a name token.)"""
+    facts = lex["word_facts"].get(word)
+    if facts is None:
+        st = lex["settings"]
+        tag = lex["tags"].get(word, "")
+        facts = lex["word_facts"][word] = (
+            st["number_token"].fullmatch(word) is not None, stop_reason(word, lex),
+            len(word) == 1 and lex["tags"].get(word) in st["inner_single_tags"], _cuts(word, lex),
+            tag[:1] == st["verb_tag"] and word not in lex["name_verbs"], st["name_token"].fullmatch(word) is not None)
+    return facts
+
+
 def _is_stop(word: str, lex: dict) -> bool:
     """A token that cannot be inside a name."""
     return bool(stop_reason(word, lex))
@@ -283,6 +300,7 @@ def walk(text: str, suffix_start: int, toks, lex: dict) -> tuple[int, int, str, 
     why, why_cut = "the text starts", ""
     while tok is not None:
         w, s, e = tok
+        number, reason, single_inner, cuts, verb, _ = word_facts(w, lex)
         if suffix_start - s > st["max_name"]:
             why = f"longer than max_name {st['max_name']} ({SETTINGS_PATH})"
             break
@@ -294,7 +312,7 @@ def walk(text: str, suffix_start: int, toks, lex: dict) -> tuple[int, int, str, 
                 start = prev2[1]              # 网易(兰州)…, 某某控股(集团)有限公司, 某某(中国)有限公司
                 tok = toks.before(prev2)
                 continue
-        if st["number_token"].fullmatch(w):
+        if number:
             prev = toks.before(tok)
             if prev is not None and prev[0] == st["ordinal"]:
                 start = s                     # 第940医院
@@ -309,18 +327,17 @@ def walk(text: str, suffix_start: int, toks, lex: dict) -> tuple[int, int, str, 
                 start = s                     # 文化和旅游局, 草种创新与草地农业…实验室
                 tok = prev
                 continue
-        reason = stop_reason(w, lex)
         if not reason and w.startswith(st["ordinal"]) and text.startswith(st["ranking_end"], e):
             reason = f"{w}{st['ranking_end']} is a ranking (ranking_end in {SETTINGS_PATH})"
         if reason:
             why = reason
             break
         prev = toks.before(tok)
-        if len(w) == 1 and lex["tags"].get(w) in st["inner_single_tags"] and prev is not None \
-                and not st["name_token"].fullmatch(prev[0]):
+        if single_inner and prev is not None and not word_facts(prev[0], lex)[5]:
             why = f"{w} is a measure word after a number (inner_single_tags in {SETTINGS_PATH})"
             break                             # 35家航空公司
-        if cut == suffix_start and (_cuts(w, lex) or _verb_after_name(w, prev, lex)):
+        # a verb that cuts names, or any verb (not of lists/org_name_verb.txt) right after a complete name
+        if cut == suffix_start and (cuts or verb and prev is not None and _ends_with_suffix(prev[0], lex)):
             cut = e                           # 兰州新区应急管理局|联合|兰州市消防救援支队
             why_cut = f"{w} is a verb not in {LIST_FILES['org_name_verb']}"
         start = s
@@ -328,12 +345,6 @@ def walk(text: str, suffix_start: int, toks, lex: dict) -> tuple[int, int, str, 
     if cut >= suffix_start:                   # a verb right before the suffix is part of the name (联合创新中心)
         cut, why_cut = start, why
     return start, cut, why, why_cut
-
-
-def _verb_after_name(w: str, prev, lex: dict) -> bool:
-    """True when the token w is a verb (not of lists/org_name_verb.txt) right after a complete name (prev)."""
-    return prev is not None and lex["tags"].get(w, "")[:1] == lex["settings"]["verb_tag"] \
-        and w not in lex["name_verbs"] and _ends_with_suffix(prev[0], lex)
 
 
 def _ends_with_suffix(word: str, lex: dict) -> bool:

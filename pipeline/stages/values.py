@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import lru_cache
 
 import regex
 
@@ -71,16 +72,24 @@ def qualifier(g: dict[str, str], ctx: Context, pre="qpre", mids=("qmid", "qmid2"
               "qualifier_mid", "qualifier_post")) -> str:
     """The mention's qualifier: every qualifier word found, the first of qualifier_order wins."""
     found = set()
-    for group, lst in ((pre, lists[0]), *((g, lists[1]) for g in mids), (post, lists[2])):
+    for group, lst in _qualifier_groups(pre, mids, post, lists):
         word = g.get(group, "")
         if word:
             q = ctx.qualifiers.get(lst, {}).get(word)
             if q:
                 found.add(q)
+    if not found:                   # most mentions have no qualifier word
+        return ""
     for q in ctx.qualifier_order:
         if q in found:
             return q
     return ""
+
+
+@lru_cache(maxsize=None)
+def _qualifier_groups(pre: str, mids: tuple[str, ...], post: str, lists: tuple[str, str, str]) -> tuple:
+    """(group, list name) of each group qualifier() reads, in order: built once per set of names."""
+    return ((pre, lists[0]), *((g, lists[1]) for g in mids), (post, lists[2]))
 
 
 def numeric(rule, m, ctx: Context) -> dict:
