@@ -289,3 +289,12 @@ def test_a_list_of_places_shared_out_twice_by_respectively():
     got = _context("兰山区、罗庄区、河东区直播电商交易额分别为612.5亿元、238.4亿元和176.9亿元，分别增长19.8%、26.3%和22.1%。")
     assert [got[x][:2] for x in ("612.5亿元", "176.9亿元", "19.8%", "22.1%")] == [
         ("直播电商交易额", "兰山区"), ("直播电商交易额", "河东区"), ("直播电商交易额", "兰山区"), ("直播电商交易额", "河东区")]
+
+
+def test_enumerated_measures_and_lead_words_that_start_a_word():
+    """一是强化项目支撑，…: a thing done, no subject (lists/context_enumerator.txt); a lead word (从, 自)
+    is skipped only before a date, a time word or a name (从业人员 stays whole)."""
+    got = _context("一是强化项目支撑，全年实施重点项目286个；二是优化营商环境，新增市场主体5.6万户。")
+    assert got["286个"][:2] == ("重点项目", "") and got["5.6万户"][:2] == ("市场主体", "")
+    got = _context("园区内现有入驻企业312家，从业人员3.8万人。")
+    assert got["3.8万人"][:2] == ("从业人员", "园区")

@@ -158,7 +158,9 @@ def _sentence(a: ArticleRows, s: int, e: int, idx: list[int], para_date: dict | 
         while True:
             d = a.date_at(p)          # a date row may hold its lead word (截至2023年底)
             if d is None:
-                p = skip_words(t, p, ce, lead)
+                q = skip_words(t, p, ce, lead)
+                if q > p and _time_or_name_at(a, q, ce, times, time_phrase):
+                    p = q                 # 在兰州新区，截至目前，…; not 从|业人员, 自|贸试验区
                 d = a.date_at(p)
             if d is None and t[p:p + 1] in modal_first:      # 力争|到2025年|全市…: a date after a modal
                 q = skip_words(t, p, ce, modal, lead)
@@ -194,9 +196,12 @@ def _sentence(a: ArticleRows, s: int, e: int, idx: list[int], para_date: dict | 
         if t[p:p + 1] in OPEN_QUOTE and (p + 1) in a.orgs:     # “兰州高新区…入选…”，集聚…: the org in quotes
             p += 1
         a.parts, a.owner, a.bare_head = [], None, False
-        subj = a.subject_at(p, ce, verb_subject=not subject.value or opened or after_semicolon or after_scene,
-                            fresh=not subject.value or after_scene or opened,
-                            named_only=after_semicolon and bool(subject.value) and not opened)
+        enumerated = skip_words(t, p, ce, w.get("enumerator"))     # 一是强化项目支撑，: a thing done, no subject
+        subj = None if enumerated > p else \
+            a.subject_at(p, ce, verb_subject=not subject.value or opened or after_semicolon or after_scene,
+                         fresh=not subject.value or after_scene or opened,
+                         named_only=after_semicolon and bool(subject.value) and not opened)
+        p = enumerated
         parts, bare_head = a.parts, a.bare_head
         subject_before = subject          # (a head noun read here that a count counts gives it back)
         if subj is not None:
@@ -314,6 +319,15 @@ def _shared_out(a: ArticleRows, t: str, cs: int, ce: int, idx: list[int], k: int
         n += 1
     prior = before[-n:] if n >= 2 and len(before) >= n else []
     return prior if prior and len({c.value for c in prior}) > 1 and all(c.value for c in prior) else None
+
+
+def _time_or_name_at(a: ArticleRows, q: int, ce: int, times: list, time_phrase) -> bool:
+    """Does a date, a time word or phrase, an org row, a reference or place word, or a clause end
+    follow a lead word ending at q? (Else the lead word is the start of a word: 从业人员, 自贸试验区.)"""
+    t = a.text
+    return (q >= ce or t[q] in "，,；;：:" or a.date_at(q) is not None or a._name_at(q, ce) is not None
+            or any(words.length_at(t, q, ce) for _, words in times)
+            or (time_phrase is not None and time_phrase.match(t, q, ce) is not None))
 
 
 def _plain_name(a: ArticleRows, s: str) -> bool:
