@@ -435,12 +435,13 @@ def _figure(a: ArticleRows, r: dict, gap: str, tail: str, subject: Choice, last_
     time_phrase = phrase_p.regex if phrase_p is not None and phrase_p.possible(gap) else None
 
     link = a.cr.words.get("link")
+    time_word = a.cr.words.get("time_word")
 
     rate_end = a.cr.words.get("rate_end")
 
     def name(s: str) -> str:
         s = _strip_subject(s.strip(TRIM), subject)
-        q = skip_words(s, 0, len(s), modal, opener, time_phrase)
+        q = skip_words(s, 0, len(s), modal, opener, time_phrase, time_word)     # (今年|营收)
         s = strip_end(s[q:].strip(TRIM), modal)
         if link is not None and s[-1:] in link.words:      # 累计|有, 比例为: a link verb is no indicator
             s = s[:-1]
