@@ -254,13 +254,13 @@ def _sentence(a: ArticleRows, s: int, e: int, idx: list[int], para_date: dict | 
             elif r["start"] < p:         # a figure inside the subject is not its own entity…
                 owner = a.owner             # …but the place before it may own it (全市12个特色夜市)
                 subj_here = owner[0] if owner and owner[1] <= r["start"] else no_subject
-            counted = bare_head and r["start"] == p == prev_end and _measured(a, r)
+            counted = bare_head and r["start"] == p == prev_end and (r["kind"] != "count" or _measured(a, r))
             ctx = _figure(a, r, gap, tail, no_subject if counted else subj_here,
                           last_ind if prev_ind is None else prev_ind,
                           joined=prev_ind is not None, last_change=prev_change, pre_date=pre_date)
             if counted:             # 先进制造业项目21个，占比55.3%: the head noun is what is counted, no subject
                 ctx["indicator"] = Choice(subject.value, subject.rule, "the project or facility right before "
-                                                                       "the count is what it counts")
+                                                                       "the figure is what it counts or measures")
                 ctx["entity"] = subject = clause_subject = subject_before    # (其中三级医院48家: still 杭州市's)
             whole = None              # an indicator shared out by 分别, carried whole to the next figure
             if RESPECTIVELY in t[cs:ce] and not parts:      # 笔数和金额分别增长12.4%和15.2%: name i for figure i

@@ -172,6 +172,7 @@ class ArticleRows:
         elif len(parts) == 1 and how != REFERENCE_RULE and self._may_extend(q, end):   # 全市 is whole
             h = self._head_end(q, end)
             if h:                             # a facility of the name: 银川 + 河东国际机场
+                self.bare_head = True         # (北滩镇枸杞种植基地8000亩: right before a figure, what it measures)
                 return Choice(t[p:h], "lists/context_head.txt", "a name and a facility head opening the clause"), h
             before_verb = self._before_verb(p, end)
             if before_verb and before_verb[1] > q and self._extends(q, before_verb[1]) \
@@ -246,6 +247,10 @@ class ArticleRows:
             n = r.length_at(self.text, p, end) if r is not None else 0
             if n:
                 return rule, p + n
+        pat = self.cr.patterns.get("context.subject_place")     # 湄潭县, 兴隆镇: a place by its suffix
+        m = pat.match_at(self.text, p, end) if pat is not None else None
+        if m:
+            return pat.id, p + m.end("entity")
         if self.text.startswith(THIS, p):        # 该风电场: 该 and a facility of lists/context_head.txt
             h = self._head_end(p + len(THIS), end, MAX_THIS)
             if h is not None:
