@@ -436,6 +436,7 @@ def _figure(a: ArticleRows, r: dict, gap: str, tail: str, subject: Choice, last_
 
     link = a.cr.words.get("link")
     time_word = a.cr.words.get("time_word")
+    per_unit = a.cr.words.get("per_unit")        # (价格为|每斤|1.21元, 提高到|每人每月|163元)
 
     rate_end = a.cr.words.get("rate_end")
 
@@ -445,7 +446,8 @@ def _figure(a: ArticleRows, r: dict, gap: str, tail: str, subject: Choice, last_
         s = strip_end(s[q:].strip(TRIM), modal)
         if link is not None and s[-1:] in link.words:      # 累计|有, 比例为: a link verb is no indicator
             s = s[:-1]
-        return clean_name(s)
+        s = strip_end(s, per_unit)
+        return "" if per_unit is not None and s in per_unit.words else clean_name(s)
 
     def pat(pid: str, on: str):
         p = P.get(pid)

@@ -26,6 +26,7 @@ LISTS = {"head": "context_head", "lead": "context_lead", "stop": "context_stop",
          "place": "place", "classifier": "context_classifier", "measure": "measure_word",
          "rate_end": "context_rate_end", "do_verb": "context_do_verb", "link": "context_link_verb",
          "verb_noun": "context_verb_noun", "level_verb": "context_level_verb", "localizer": "context_localizer", "speaker": "context_speaker", "enumerator": "context_enumerator",
+         "per_unit": "context_per_unit",
          "title": "org_title"}
 VERB_LIST = "context_value_verb"
 FRAGMENT_NAME = regex.compile(r"\{([A-Z][A-Z0-9_]*)\}")
@@ -33,10 +34,12 @@ FRAGMENT_NAME = regex.compile(r"\{([A-Z][A-Z0-9_]*)\}")
 # flattened into lines: 核心CPI同比涨幅 | 0.5%); an indicator holding a digit is a piece of another
 # figure and is dropped.
 TRIM = " \t　的了及和与、|｜"
-DIGIT = regex.compile(r"(?<![A-Za-z0-9.])[0-9０-９](?![0-9]*(?:[A-Za-z]|强|岁))")   # 4A级景区, PM2.5浓度, 世界500强企业,
-                                                                                  # 60岁以上老年人口 are names, 3家 a figure
+DIGIT = regex.compile(r"(?<![A-Za-z0-9.])[0-9０-９](?![0-9]*(?:[A-Za-z]|强|岁|号[线楼院]))")   # 4A级景区, PM2.5浓度,
+                                              # 世界500强企业, 60岁以上老年人口, 1号线 are names, 3家 a figure
 WORD = regex.compile(r"[\p{Han}A-Za-z]")              # a name holds a word (not "/" of 200MW/800MWh)
 YEAR_PREFIX = regex.compile(r"(?:19|20)\d{2}(?=\p{Han})(?!年)")   # 2024郑州马拉松: a year opening a name
+# A note in brackets holding a number inside a name (a time, a date, a range): not part of it.
+NUMBER_NOTE = regex.compile(r"[（(][^（()）]*[0-9０-９][^（()）]*[）)]")
 # A name holding 等 (甲、乙等生物医药企业) is what follows it.
 ETC_WORD = "等"
 # An indicator or entity longer than this is not a name but a clause read wrong: left empty.
@@ -281,8 +284,11 @@ def spans(text: str, start: int, end: int, ends) -> list[tuple[int, int]]:
 
 
 def clean_name(s: str) -> str:
-    """An indicator or entity as written, its edges trimmed; '' when it is no name (digits, too long)."""
+    """An indicator or entity as written, its edges trimmed and a note in brackets with a number taken
+    out (早高峰（7:00—9:00）进站量 -> 早高峰进站量); '' when it is no name (digits, too long)."""
     s = s.strip(TRIM)
+    if "（" in s or "(" in s:
+        s = NUMBER_NOTE.sub("", s).strip(TRIM)
     if ETC_WORD in s and len(s.rsplit(ETC_WORD, 1)[1]) >= 2:
         s = s.rsplit(ETC_WORD, 1)[1]
     if len(s) >= 2 and s[0] in "“\"「" and s[-1] in "”\"」" and s.count("“") <= 1:
