@@ -32,7 +32,7 @@ from .context_subject import OPEN_QUOTE, RESPECTIVELY, ArticleRows
 
 # Sentence ends (SPEC: ；and ，do not end a sentence) and clause ends inside a sentence.
 SENTENCE_END = regex.compile(r"[。！？!?\n]")
-CLAUSE_END = regex.compile(r"[，,；;：:]")
+CLAUSE_END = regex.compile(r"[，,；;：]|(?<![0-9０-９]):|:(?![0-9０-９])")    # (7:00 is a time, no clause end)
 # Punctuation right after a figure: no noun follows it.
 PUNCT = set("，,；;。：:、！？!?）)】」”\n")
 # A note in brackets right after a date (24日(正月初六)全国铁路…): skipped with the date.
@@ -247,6 +247,7 @@ def _sentence(a: ArticleRows, s: int, e: int, idx: list[int], para_date: dict | 
             subj_here = clause_subject
             if parts and in_clause is None:
                 in_clause = [i for i in idx if cs <= a.rows[i]["start"] < ce and a.rows[i]["start"] >= p]
+                parts = _last_joined(t, parts, len(in_clause))     # 甲、乙和丙分别…: three names
             if parts and RESPECTIVELY in t[cs:ce] and len(in_clause) == len(parts) and idx[k] in in_clause:
                 ps, pe = parts[in_clause.index(idx[k])]
                 subj_here = Choice(t[ps:pe], subject.rule, f"name {in_clause.index(idx[k]) + 1} of the "
@@ -328,6 +329,16 @@ def _time_or_name_at(a: ArticleRows, q: int, ce: int, times: list, time_phrase) 
     return (q >= ce or t[q] in "，,；;：:" or a.date_at(q) is not None or a._name_at(q, ce) is not None
             or any(words.length_at(t, q, ce) for _, words in times)
             or (time_phrase is not None and time_phrase.match(t, q, ce) is not None))
+
+
+def _last_joined(t: str, parts: list[tuple[int, int]], n: int) -> list[tuple[int, int]]:
+    """The names of a list written 甲、乙和丙: with the last split at its one 和/及 when that makes
+    the n names the clause's n figures need; else as they are."""
+    ps, pe = parts[-1]
+    joins = [m.start() for m in LIST_JOIN.finditer(t, ps, pe) if t[m.start()] in "和及"]
+    if len(parts) + 1 != n or len(joins) != 1:
+        return parts
+    return parts[:-1] + [(ps, joins[0]), (joins[0] + 1, pe)]
 
 
 def _plain_name(a: ArticleRows, s: str) -> bool:

@@ -136,14 +136,15 @@ class ArticleRows:
         if first is None and not verb_subject:
             h = self._head_end(p, end, MAX_NAME)       # …，中心将…: a facility or body opening the clause before
             modal = self.cr.words.get("modal")         # an adverb is its subject (not 项目总投资…: an indicator)
-            if h and clean_name(t[p:h]) == t[p:h] and modal is not None and modal.length_at(t, h, end):
+            if h and h - p > 1 and clean_name(t[p:h]) == t[p:h] and modal is not None and modal.length_at(t, h, end):
                 return Choice(t[p:h], "lists/context_head.txt", "a facility or body opening the clause, "
                                                                 "before an adverb"), h
             return None
         if first is None:
             prep = self.cr.words.get("preposition")
             h = self._head_end(p, end, MAX_NAME) if fresh and not (prep and prep.match(t, p, end)) else None
-            if h and clean_name(t[p:h]) == t[p:h]:      # 某某产业园项目总投资58亿元: the project
+            if h and h - p > 1 and clean_name(t[p:h]) == t[p:h]:   # 某某产业园项目总投资58亿元: the project
+                                                                 # (a head alone, 厂|用电率, is no name)
                 self.bare_head = True
                 return Choice(t[p:h], "lists/context_head.txt", "a project or facility opening the clause"), h
             bv = self._before_verb(p, end)
