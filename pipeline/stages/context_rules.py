@@ -40,6 +40,8 @@ WORD = regex.compile(r"[\p{Han}A-Za-z]")              # a name holds a word (not
 YEAR_PREFIX = regex.compile(r"(?:19|20)\d{2}(?=\p{Han})(?!年)")   # 2024郑州马拉松: a year opening a name
 # A note in brackets holding a number inside a name (a time, a date, a range): not part of it.
 NUMBER_NOTE = regex.compile(r"[（(][^（()）]*[0-9０-９][^（()）]*[）)]")
+# An indefinite 一 and a measure word opening a name (发现的一处明代石砌水渠): not part of it.
+INDEFINITE = regex.compile(r"一[处座个家条台项所批]")
 # A name holding 等 (甲、乙等生物医药企业) is what follows it.
 ETC_WORD = "等"
 # An indicator or entity longer than this is not a name but a clause read wrong: left empty.
@@ -289,6 +291,8 @@ def clean_name(s: str) -> str:
     s = s.strip(TRIM)
     if "（" in s or "(" in s:
         s = NUMBER_NOTE.sub("", s).strip(TRIM)
+    if s[:1] == "一" and (m := INDEFINITE.match(s)):   # 一处明代石砌水渠: the canal
+        s = s[m.end():]
     if ETC_WORD in s and len(s.rsplit(ETC_WORD, 1)[1]) >= 2:
         s = s.rsplit(ETC_WORD, 1)[1]
     if len(s) >= 2 and s[0] in "“\"「" and s[-1] in "”\"」" and s.count("“") <= 1:

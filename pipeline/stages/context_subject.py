@@ -39,6 +39,9 @@ PLACE_RULE = f"lists/{LISTS['place']}.txt"
 # 该 and a facility (该风电场, 该产业园) is a reference too; the facility at most this long.
 THIS = "该"
 MAX_THIS = 6
+# A name opening a clause that ends in a head of one character (港, 站, 店) is a facility when at least
+# this long (某某港); shorter it is a plain noun (母港航次86个).
+MIN_SHORT_HEAD_NAME = 3
 # A clause with this word gives the i-th of a list of subject names to its i-th figure (甲、乙分别完成3亿元和2亿元).
 RESPECTIVELY = "分别"
 # Org rows joined by these form one entity (甲大学、乙大学共建…).
@@ -130,9 +133,9 @@ class ArticleRows:
                 noun = clean_name(strip_end(strip_end(m.group("entity"), w.get("modal")), w.get("time_word"))) \
                     if m else ""
                 if noun and not ends_with(noun, self.cr.words.get("rate_end")):    # …的大棚占比: an indicator
-                    doer = self.orgs.get(p)
+                    doer = first[1] if first is not None else None    # (an org row, a place: 泸州市今年在建的…)
                     return Choice(noun, pat.id, f"the noun after 的 before the verb ({pat.where})",
-                                  owner=t[p:doer["end"]] if doer else ""), p + m.end("entity")
+                                  owner=t[p:doer] if doer else ""), p + m.end("entity")
         if first is None and not verb_subject:
             h = self._head_end(p, end, MAX_NAME)       # …，中心将…: a facility or body opening the clause before
             modal = self.cr.words.get("modal")         # an adverb is its subject (not 项目总投资…: an indicator)
@@ -143,8 +146,8 @@ class ArticleRows:
         if first is None:
             prep = self.cr.words.get("preposition")
             h = self._head_end(p, end, MAX_NAME) if fresh and not (prep and prep.match(t, p, end)) else None
-            if h and h - p > 1 and clean_name(t[p:h]) == t[p:h]:   # 某某产业园项目总投资58亿元: the project
-                                                                 # (a head alone, 厂|用电率, is no name)
+            if h and h - p > 1 and self._named_head(p, h) and clean_name(t[p:h]) == t[p:h]:
+                # 某某产业园项目总投资58亿元: the project (a head alone, 厂|用电率, is no name; 母港 is a noun)
                 self.bare_head = True
                 return Choice(t[p:h], "lists/context_head.txt", "a project or facility opening the clause"), h
             bv = self._before_verb(p, end)
@@ -181,6 +184,13 @@ class ArticleRows:
                 return before_verb            # the name's own part: 兰州市财政, 甲大学第二医院新院区工程
         self.parts = parts if len(parts) > 1 else []
         return Choice(t[p:q], how, "the org row(s) or place words opening the clause"), q
+
+    def _named_head(self, p: int, h: int) -> bool:
+        """Does text[p:h], ending in a head, name a facility: a head of two or more characters ends it,
+        or it is at least MIN_SHORT_HEAD_NAME long (天津港, not 母港: a plain noun)?"""
+        heads = self.cr.words.get("head")
+        return h - p >= MIN_SHORT_HEAD_NAME or any(h - n >= p and n > 1 and self.text[h - n:h] in heads.words
+                                                   for n in heads.lengths)
 
     def _classified(self, q: int) -> bool:
         """Is a count row at q, its measure word one that needs a noun (12个…, not 9城)?"""
@@ -243,15 +253,20 @@ class ArticleRows:
         org = self.orgs.get(p)
         if org is not None:
             return "org rows", org["end"]
+        found = None
         for key, rule in NAME_LISTS:
             r = self.cr.words.get(key)
             n = r.length_at(self.text, p, end) if r is not None else 0
             if n:
-                return rule, p + n
+                found = rule, p + n
+                break
         pat = self.cr.patterns.get("context.subject_place")     # 湄潭县, 兴隆镇: a place by its suffix
-        m = pat.match_at(self.text, p, end) if pat is not None else None
-        if m:
+        m = pat.match_at(self.text, p, end) if pat is not None and (found is None or found[0] == PLACE_RULE) \
+            else None
+        if m and (found is None or p + m.end("entity") > found[1]):    # 安阳县, not 安阳 of the place list
             return pat.id, p + m.end("entity")
+        if found is not None:
+            return found
         if self.text.startswith(THIS, p):        # 该风电场: 该 and a facility of lists/context_head.txt
             h = self._head_end(p + len(THIS), end, MAX_THIS)
             if h is not None:
