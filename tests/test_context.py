@@ -298,3 +298,13 @@ def test_enumerated_measures_and_lead_words_that_start_a_word():
     assert got["286个"][:2] == ("重点项目", "") and got["5.6万户"][:2] == ("市场主体", "")
     got = _context("园区内现有入驻企业312家，从业人员3.8万人。")
     assert got["3.8万人"][:2] == ("从业人员", "园区")
+
+
+def test_a_list_of_indicators_shared_out_by_respectively():
+    """规模以上工业增加值、固定资产投资、社会消费品零售总额分别增长x、y和z: the names are what grew, one each
+    (no subject); a clause with an indicator of its own before 分别 takes nothing from the figures before."""
+    got = _context("规模以上工业增加值、固定资产投资、社会消费品零售总额分别增长5.4%、3.7%和6.2%；"
+                   "城镇、农村居民人均可支配收入分别达到45672元和21358元。")
+    assert [got[x][:3] for x in ("5.4%", "3.7%", "6.2%")] == [
+        ("规模以上工业增加值", "", "up"), ("固定资产投资", "", "up"), ("社会消费品零售总额", "", "up")]
+    assert got["21358元"][0] == "城镇、农村居民人均可支配收入"

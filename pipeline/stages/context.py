@@ -47,6 +47,9 @@ COMPARED = ("比", "较")
 JOIN = regex.compile(r"^[和及、/／]$")
 # …and between the names of an indicator shared out by 分别 (笔数和金额分别增长…).
 LIST_JOIN = regex.compile(r"[和及、]")
+# Names of a 、 list shared out by 分别 are whole indicators when each is at least this long (工业增加值、
+# 固定资产投资分别增长…), not when one is shorter (城镇、农村居民人均可支配收入: 城镇 is a part).
+MIN_LISTED_NAME = 3
 # A new thing a clause ends with is a topic only when named: quoted, an org row, or at least this long
 # (设立研发中心 is no topic, 推出普惠型商业补充医疗保险 is).
 MIN_FOUNDED = 5
@@ -228,7 +231,9 @@ def _sentence(a: ArticleRows, s: int, e: int, idx: list[int], para_date: dict | 
         prev_end, prev_ind, prev_change = p, None, Choice()
         in_clause = None          # the figures of the clause after its subject (for 分别), when needed
         # 甲X1，乙X2，分别增长p1和p2: the i-th figure of the clause is of the i-th of the figures before
-        shared = _shared_out(a, t, cs, ce, idx, k, sent_inds) if not parts and RESPECTIVELY in t[cs:ce] else None
+        j = t.find(RESPECTIVELY, cs, ce)       # (a clause with no words of its own before 分别 but 同比…)
+        shared = _shared_out(a, t, cs, ce, idx, k, sent_inds) \
+            if not parts and j >= 0 and skip_words(t, cs, j, opener, modal, w.get("base")) >= j else None
         while k < len(idx) and a.rows[idx[k]]["start"] < ce:
             r = a.rows[idx[k]]
             nxt = a.rows[idx[k + 1]]["start"] if k + 1 < len(idx) and a.rows[idx[k + 1]]["start"] < ce else ce
@@ -265,9 +270,13 @@ def _sentence(a: ArticleRows, s: int, e: int, idx: list[int], para_date: dict | 
                 ctx["entity"] = subject = clause_subject = subject_before    # (其中三级医院48家: still 杭州市's)
             whole = None              # an indicator shared out by 分别, carried whole to the next figure
             if RESPECTIVELY in t[cs:ce] and not parts:      # 笔数和金额分别增长12.4%和15.2%: name i for figure i
-                name_i = _respective(a, ctx["indicator"], idx, k, cs, ce)
-                if name_i is not ctx["indicator"]:
-                    whole, ctx["indicator"] = ctx["indicator"], name_i
+                listed = ctx["indicator"]
+                if not listed.value and prev_ind is None and (j := t.find(RESPECTIVELY, p, r["start"])) > p:
+                    listed = Choice(t[p:j], "context.subject_list", f"the names before {RESPECTIVELY}, what "
+                                                                    f"the figures measure")   # (too long a gap)
+                name_i = _respective(a, listed, idx, k, cs, ce)
+                if name_i is not listed:
+                    whole, ctx["indicator"] = listed, name_i
             if shared and _carried(ctx["indicator"]):
                 ctx["indicator"] = Choice(shared[0].value, shared[0].rule,
                                           f"{RESPECTIVELY}: the indicator of the figure before in the same place")
@@ -356,11 +365,13 @@ def _measured(a: ArticleRows, r: dict) -> bool:
 
 def _respective(a: ArticleRows, ind: Choice, idx: list[int], k: int, cs: int, ce: int) -> Choice:
     """For the k-th figure of the sentence in a clause with 分别 whose indicator joins as many names
-    (LIST_JOIN) of one length as the clause has figures: the name of the same rank; else the indicator
-    as it is (装备制造业和食品工业增加值: 增加值 may be of both, so the names are not split)."""
+    (LIST_JOIN) as the clause has figures, of one length or joined by 、 alone and each at least
+    MIN_LISTED_NAME long: the name of the same rank; else the indicator as it is (装备制造业和食品工业
+    增加值, 城镇、农村居民人均可支配收入: the last words may be of all, so the names are not split)."""
     names = LIST_JOIN.split(ind.value)
     mine = [i for i in idx if cs <= a.rows[i]["start"] < ce]
-    if len(names) < 2 or len(names) != len(mine) or len({len(n) for n in names}) > 1 \
+    listed = "和" not in ind.value and "及" not in ind.value and min(map(len, names)) >= MIN_LISTED_NAME
+    if len(names) < 2 or len(names) != len(mine) or (len({len(n) for n in names}) > 1 and not listed) \
             or len(names[0]) < a.cr.min_indicator:
         return ind
     rank = mine.index(idx[k])

@@ -214,12 +214,26 @@ class ArticleRows:
             items[-1] = (items[-1][0], last[1])      # 甲法院、乙法院|收案数分别为…: the names end at the org
                                                      # row or place word
         q = items[-1][1] if self.text.startswith(RESPECTIVELY, p + m.end()) else self._etc(p + m.end(), end)
-        if q is None:
+        if q is None or (q == p + m.end() and self._measured_out(items, q, end)):
             return None
         if q < end and self.text[q] == LIST_PARTNER:     # 甲、乙等医院与丙医院共建…: all of them
             q = self._noun_end(q + 1, end) or q
         self.parts = items
         return Choice(self.text[p:q], pat.id, f"a list of names, 等 and what they are ({pat.where})"), q
+
+    def _measured_out(self, items: list[tuple[int, int]], q: int, end: int) -> bool:
+        """Are the names before 分别 at q what the figures measure (规模以上工业增加值、固定资产投资分别
+        增长5.4%、3.7%): a change or link word right before a figure follows, and no name is an org row,
+        a place or reference word or a facility?"""
+        t, w = self.text, self.cr.words
+        v = q + len(RESPECTIVELY)
+        n = max((x.length_at(t, v, end) for x in (w.get("up"), w.get("down"), w.get("link"), w.get("level_verb"))
+                 if x is not None), default=0)
+        if not n or v + n >= end or not t[v + n].isdigit():
+            return False
+        heads = w.get("head")
+        return not any(self._name_at(a, b) is not None or (heads is not None and ends_with(t[a:b], heads, whole=True))
+                       for a, b in items)
 
     def _holds_preposition(self, a: int, b: int) -> bool:
         """Does text[a:b] hold a preposition of two or more characters of lists/context_preposition.txt
