@@ -61,40 +61,27 @@ def _jieba_tables() -> tuple[dict[str, float], dict[str, float]]:
     Without a cache folder they are built each time.
     """
     import importlib.metadata
-    import marshal
 
-    from ..outputs import atomic_write
-    from ..usercache import user_cache_dir
+    from ..usercache import cached_marshal
     from .segment import main_dict_path
     dict_path = main_dict_path()
     st = os.stat(dict_path)
     key = f"{dict_path}|{st.st_size}|{st.st_mtime_ns}|{importlib.metadata.version('jieba')}|{MIN_WORD_FREQ}"
-    folder = user_cache_dir()
-    cache = folder / TABLES_FILE if folder is not None else None
-    if cache is not None:
-        try:
-            with open(cache, "rb") as fh:
-                stored_key, tables = marshal.loads(fh.read())
-            if stored_key == key:
-                return tables
-        except (OSError, EOFError, ValueError, TypeError):
-            pass
-    chars: dict[str, int] = {}
-    words: dict[str, float] = {}
-    with open(dict_path, "rb") as fh:
-        for raw in fh:
-            word, freq = raw.decode("utf-8").split(" ")[:2]
-            for ch in word:
-                chars[ch] = chars.get(ch, 0) + int(freq)
-            if 2 <= len(word) <= 4 and int(freq) >= MIN_WORD_FREQ:
-                words[word] = math.log(int(freq))
-    tables = ({c: math.log(n) for c, n in chars.items()}, words)
-    if cache is not None:
-        try:   # atomic: a concurrent process sees the old file or the new one
-            atomic_write(cache, marshal.dumps((key, tables)), durable=False)
-        except OSError:
-            pass
-    return tables
+
+    def build() -> tuple[dict[str, float], dict[str, float]]:
+        chars: dict[str, int] = {}
+        words: dict[str, float] = {}
+        with open(dict_path, "rb") as fh:
+            for raw in fh:
+                word, freq = raw.decode("utf-8").split(" ")[:2]
+                for ch in word:
+                    chars[ch] = chars.get(ch, 0) + int(freq)
+                if 2 <= len(word) <= 4 and int(freq) >= MIN_WORD_FREQ:
+                    words[word] = math.log(int(freq))
+        return {c: math.log(n) for c, n in chars.items()}, words
+
+    tables = cached_marshal(TABLES_FILE, key, build)
+    return tables[0], tables[1]
 
 
 def _t2s(text: str) -> str:
