@@ -282,15 +282,15 @@ class ArticleRows:
         if found is not None:
             return found
         if self.text.startswith(THIS, p):        # 该风电场: 该 and a facility of lists/context_head.txt
-            h = self._head_end(p + len(THIS), end, MAX_THIS)
+            h = self._head_end(p + len(THIS), end, MAX_THIS, shortest=True)     # 该馆|单日入馆
             if h is not None:
                 return REFERENCE_RULE, h
         return None
 
-    def _head_end(self, q: int, end: int, reach: int = MAX_EXTENSION) -> int | None:
-        """The end of the longest run of at most `reach` Han characters at q that ends with a word
-        of lists/context_head.txt (附属中学新校区), no date, value verb (but one right before a head:
-        改扩建工程) or 的 in it, or None; Latin letters and digits count (G30连霍高速…工程)."""
+    def _head_end(self, q: int, end: int, reach: int = MAX_EXTENSION, shortest: bool = False) -> int | None:
+        """The end of the longest (shortest) run of at most `reach` Han characters at q that ends with
+        a word of lists/context_head.txt (附属中学新校区), no date, value verb (but one right before a
+        head: 改扩建工程) or 的 in it, or None; Latin letters and digits count (G30连霍高速…工程)."""
         heads = self.cr.words.get("head")
         stop = min(end, q + reach)
         if heads is None or self.heads_re.search(self.text, q, stop) is None:    # no head within reach: none
@@ -310,6 +310,8 @@ class ArticleRows:
                 if i - n + 1 >= q and t[i - n + 1:i + 1] in heads.words:
                     best = i + 1
                     break
+            if shortest and best is not None:
+                break
             i += 1
         return best
 
