@@ -297,6 +297,8 @@ def clean_name(s: str) -> str:
         s = s.rsplit(ETC_WORD, 1)[1]
     if len(s) >= 2 and s[0] in "“\"「" and s[-1] in "”\"」" and s.count("“") <= 1:
         s = s[1:-1]
+    elif s[:1] == "“" and "”" not in s:        # a quote opened before the name and closed after it
+        s = s[1:]
     y = YEAR_PREFIX.match(s)
     if not s or DIGIT.search(s, y.end() if y else 0) or len(s) > MAX_NAME or not WORD.search(s):
         return ""

@@ -36,6 +36,8 @@ OPEN_QUOTE = ("“", '"', "「")         # quotes opening a name (“科技贷�
 # The rule name of a reference word (全市, 园区): a whole reference, never the start of a longer name.
 REFERENCE_RULE = "lists/context_reference.txt"
 PLACE_RULE = f"lists/{LISTS['place']}.txt"
+# A phase right after a facility's head is part of its name (某冷链物流基地一期, 某项目二期工程).
+PHASE = regex.compile(r"[一二三四五六首]期(?:工程|项目)?(?!\p{Han}{0,2}(?:投资|建成|项目))")
 # 该 and a facility (该风电场, 该产业园) is a reference too; the facility at most this long.
 THIS = "该"
 MAX_THIS = 6
@@ -313,6 +315,8 @@ class ArticleRows:
             if shortest and best is not None:
                 break
             i += 1
+        if best is not None and (m := PHASE.match(t, best, end)):     # 冷链物流基地|一期
+            best = m.end()
         return best
 
     def _may_extend(self, q: int, end: int) -> bool:
