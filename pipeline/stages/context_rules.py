@@ -26,7 +26,7 @@ LISTS = {"head": "context_head", "lead": "context_lead", "stop": "context_stop",
          "place": "place", "classifier": "context_classifier", "measure": "measure_word",
          "rate_end": "context_rate_end", "do_verb": "context_do_verb", "link": "context_link_verb",
          "verb_noun": "context_verb_noun", "level_verb": "context_level_verb", "localizer": "context_localizer", "speaker": "context_speaker", "enumerator": "context_enumerator",
-         "per_unit": "context_per_unit", "up": "context_up", "down": "context_down", "base": "context_base",
+         "per_unit": "context_per_unit", "up": "context_up", "down": "context_down", "base": "context_base", "pronoun": "context_pronoun",
          "title": "org_title"}
 VERB_LIST = "context_value_verb"
 FRAGMENT_NAME = regex.compile(r"\{([A-Z][A-Z0-9_]*)\}")

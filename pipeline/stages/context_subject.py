@@ -350,10 +350,17 @@ class ArticleRows:
         if d is not None:
             e = d["start"]
             e = p + len(strip_end(self.text[p:e], self.cr.words.get("modal")))   # 某公司计划|今年投资…
+        phrase = self.cr.patterns.get("context.time_phrase")    # 某局|暑运期间开行…: and at a time phrase
+        if phrase is not None and phrase.possible(self.text, p, e):
+            m = phrase.regex.search(self.text, p + 2, e)
+            e = m.start() if m else e
         speaker = strip_end(self.text[p:e], self.cr.words.get("speaker"))   # 某中心|相关负责人|介绍
         if len(speaker) < e - p:
             e = p + len(speaker)
         name = clean_name(self.text[p:e])
+        pronoun = self.cr.words.get("pronoun")
+        if pronoun is not None and name in pronoun.words:
+            return None                # “我们计划…”: no entity
         title = self.cr.words.get("title")
         if title is not None and any(title.length_at(name, i, len(name)) >= 2 for i in range(len(name))):
             return None                # 董事长刘建平在…表示: a person, no entity
