@@ -308,3 +308,10 @@ def test_a_list_of_indicators_shared_out_by_respectively():
     assert [got[x][:3] for x in ("5.4%", "3.7%", "6.2%")] == [
         ("规模以上工业增加值", "", "up"), ("固定资产投资", "", "up"), ("社会消费品零售总额", "", "up")]
     assert got["21358元"][0] == "城镇、农村居民人均可支配收入"
+
+
+def test_the_last_name_of_a_list_before_respectively_ends_like_the_others():
+    """椒江区、黄岩区、路桥区日均骑行量分别为…: 路桥区 ends with 区 as the other names do; 3号线和4号线 are
+    two names, not cut."""
+    got = _context("其中，椒江区、黄岩区、路桥区日均骑行量分别为2.8万人次、1.9万人次和1.8万人次。")
+    assert [got[x][:2] for x in ("2.8万人次", "1.8万人次")] == [("日均骑行量", "椒江区"), ("日均骑行量", "路桥区")]

@@ -211,10 +211,8 @@ class ArticleRows:
         if not m or self._holds_preposition(p, p + m.end()):
             return None
         items = [(p + a, p + b) for a, b in _items(m.group())]
-        last = self._name_at(items[-1][0], items[-1][1])
-        if last is not None and last[1] < items[-1][1] and self.text.startswith(RESPECTIVELY, items[-1][1]):
-            items[-1] = (items[-1][0], last[1])      # 甲法院、乙法院|收案数分别为…: the names end at the org
-                                                     # row or place word
+        if self.text.startswith(RESPECTIVELY, items[-1][1]):
+            items[-1] = (items[-1][0], self._last_name_end(items))
         q = items[-1][1] if self.text.startswith(RESPECTIVELY, p + m.end()) else self._etc(p + m.end(), end)
         if q is None or (q == p + m.end() and self._measured_out(items, q, end)):
             return None
@@ -222,6 +220,21 @@ class ArticleRows:
             q = self._noun_end(q + 1, end) or q
         self.parts = items
         return Choice(self.text[p:q], pat.id, f"a list of names, 等 and what they are ({pat.where})"), q
+
+    def _last_name_end(self, items: list[tuple[int, int]]) -> int:
+        """Where the last name of a list before 分别 ends: at its org row or place word (甲法院、乙法院|
+        收案数分别为…), else after the last character the other names all end with, when it is written
+        in it (椒江区、黄岩区、路桥区|日均骑行量…); else at the end of the item."""
+        a, b = items[-1]
+        name = self._name_at(a, b)
+        if name is not None and name[1] < b:
+            return name[1]
+        ends = {self.text[y - 1] for _, y in items[:-1]}
+        if len(ends) == 1 and not any(c in self.text[a:b] for c in "和及"):    # (3号线和4号线: two names)
+            k = self.text.find(ends.pop(), a + 1, b)
+            if 0 < k < b - 1:
+                return k + 1
+        return b
 
     def _measured_out(self, items: list[tuple[int, int]], q: int, end: int) -> bool:
         """Are the names before 分别 at q what the figures measure (规模以上工业增加值、固定资产投资分别
