@@ -315,10 +315,11 @@ class ArticleRows:
         while i < stop and ("\u4e00" <= t[i] <= "\u9fff" or (t[i].isascii() and t[i].isalnum())):
             v = verbs.length_at(t, i, end) if verbs is not None else 0
             if t[i] == "的" or self.date_at(i) is not None or \
-                    (v and (i - q < NAME_BEFORE_VERB or not heads.length_at(t, i + v, end))):
+                    (v and (i - q < NAME_BEFORE_VERB or heads.length_at(t, i + v, end) < 2)):
                 break                      # 某区一季度签约项目, 位于某地的电站: a date, verb or 的 ends the name
                                            # (a verb right before a head, after a name, is part of it:
-                                           # …清水驿至忠和段改扩建工程; not 新开工项目)
+                                           # …清水驿至忠和段改扩建工程; not 新开工项目, nor a head of
+                                           # one character: 中心计划新增|站点)
             if best is not None and prep is not None and prep.length_at(t, i, end) and t[i - 1:i + 1] != LOCATED:
                 break                      # 某公司三期项目|在某新区投产: after a head, a preposition ends it
             for n in heads.lengths:
