@@ -28,6 +28,8 @@ NAME_BEFORE_VERB = 4
 LOCATED = "所在"
 # A clause opening with this word names a new subject after 的 (由甲、乙共同主办的这一赛事已…).
 AGENT = "由"
+# The marks that join the names of a list (甲镇、乙镇和丙镇).
+LIST_MARKS = ("、",)
 # After a list of names, 等 and what they are (甲医院、乙医院等6家医院), or their number and what they
 # are (甲医院、乙医院和丙医院3家医院): part of the subject.
 ETC = regex.compile(r"(?:等(?:[0-9一二三四五六七八九十两]+[家个所座名])?|[0-9一二三四五六七八九十两]+[家个所座名])(?=\p{Han})")
@@ -124,7 +126,10 @@ class ArticleRows:
             return listed
         first = self._name_at(p, end)
         lead_in = t[p:end].rstrip().endswith(("：", ":"))    # 全市…的主要预期目标是：… names no subject after 的
-        if (verb_subject or t.startswith(AGENT, p) or first is not None) and "的" in t[p:end] and not lead_in:
+        listing = first is not None and t[first[1]:first[1] + 1] in LIST_MARKS and RESPECTIVELY in t[p:end]
+        # (甲镇、乙镇、丙镇的民宿数量分别为…: the names are shared out; 甲、乙联合举办的大赛 is the contest)
+        if (verb_subject or t.startswith(AGENT, p) or first is not None) and "的" in t[p:end] and not lead_in \
+                and not listing:
             for pid in ("context.subject_of_noun", "context.subject_of_noun_end"):
                 pat = self.cr.patterns.get(pid)
                 m = pat.match_at(t, p, end) if pat is not None else None
@@ -334,9 +339,10 @@ class ArticleRows:
         return best
 
     def _may_extend(self, q: int, end: int) -> bool:
-        """Can the name ending at q go on (a Han character that starts no verb, adverb or preposition)?"""
+        """Can the name ending at q go on (a Han character that starts no verb, adverb or preposition, or
+        a Latin letter: 唐山|LNG接收站)?"""
         t, w = self.text, self.cr.words
-        if q >= end or not ("\u4e00" <= t[q] <= "\u9fff"):
+        if q >= end or not ("\u4e00" <= t[q] <= "\u9fff" or (t[q].isascii() and t[q].isalpha())):
             return False
         return not any(r is not None and r.length_at(t, q, end) for r in (self.cr.verbs, w.get("modal"), w.get("preposition")))
 
