@@ -41,6 +41,8 @@ DATE_NOTE = regex.compile(r"[（(][^）)，,。]{1,12}[）)]")
 GAP_PATTERNS = ("context.from_level", "context.old_level", "context.base_level", "context.growth", "context.compare",
                 "context.change_object", "context.share", "context.capacity", "context.verb_noun",
                 "context.value_verb", "context.link_verb")
+# X中有N%: the share of X that …; 中 is no part of the indicator (受访企业中有91.3%对…表示满意).
+HAVE, AMONG = "有", "中"
 # A date right after one of these is a comparison's base, part of the gap (比2023年多38件).
 COMPARED = ("比", "较")
 # Conjunctions between two figures of one indicator (完成21.4亿元和16.2亿元).
@@ -527,6 +529,8 @@ def _figure(a: ArticleRows, r: dict, gap: str, tail: str, subject: Choice, last_
                 break
             if pid in ("context.value_verb", "context.link_verb"):
                 gd["before"] = _whole_verb(gd.get("before") or "", m.group("verb"), a.cr.verbs)
+                if m.group("verb") == HAVE and gd["before"].endswith(AMONG) and len(gd["before"]) > 2:
+                    gd["before"] = gd["before"][:-len(AMONG)]      # 受访企业中|有91.3%…: among them
                 v = name(gd.get("indicator") or "")
                 if v:
                     ind = Choice(v, p.id, f"after the verb {m.group('verb')} ({p.where})")
