@@ -136,6 +136,7 @@ def _sentence(a: ArticleRows, s: int, e: int, idx: list[int], para_date: dict | 
     after_scene = False      # the clause before only set the place (在某高新区，)
     after_colon = False      # the clause before ended with a colon
     continues = False        # the sentence opens with 其中: it goes on about the paragraph's time
+    sentence_year = None     # a year word (全年) of a clause before, for the later ones
     subject_parts: list = []  # the names of the subject, when a list
     source_p, phrase_p = P.get("context.source"), P.get("context.time_phrase")   # 据某报报道…; 春运期间…
     topic = None             # a new thing the clause before brought in (context.subject_founded)
@@ -159,7 +160,7 @@ def _sentence(a: ArticleRows, s: int, e: int, idx: list[int], para_date: dict | 
         opened = t.startswith(SUBJECT_OPENER, skip_words(t, cs, ce, lead) if t[cs] in lead_first else cs)
         continues = continues or (opened and not opened_sentence)     # the sentence opens with 其中
         p = skip_words(t, cs, ce, opener, source)
-        own_time = year_word = None
+        own_time, year_word = None, sentence_year      # (全年累计减免…，带动…增长27.4%: still the year)
         while True:
             d = a.date_at(p)          # a date row may hold its lead word (截至2023年底)
             if d is None:
@@ -192,7 +193,7 @@ def _sentence(a: ArticleRows, s: int, e: int, idx: list[int], para_date: dict | 
             elif kind == "same_time":
                 same_time = m.group()
             else:
-                year_word = m.group()
+                year_word = sentence_year = m.group()
             p = skip_words(t, m.end(), ce, opener, lead, source, DATE_NOTE)     # 大年初一（2月10日）
         if same_time is None and st is not None:      # 兰州市科协同日公布…: anywhere in the clause
             clause = t[cs:ce]
