@@ -27,7 +27,8 @@ import regex
 from ..outputs import FIGURE_KINDS
 # the stage's rules and names, re-exported for the commands and rules.py (load, CONTEXT_FILE, Pattern…)
 from .context_rules import (CONTEXT_FILE, DIGIT, TRIM, Choice, ContextRules, Pattern, Words,  # noqa: F401
-                            clean_name, ends_with, load, skip_words, spans, strip_end, trie_alternation)
+                            clean_name, ends_with, holds_word, load, skip_words, spans, strip_end,
+                            trie_alternation)
 from .context_subject import OPEN_QUOTE, RESPECTIVELY, ArticleRows
 
 # Sentence ends (SPEC: ；and ，do not end a sentence) and clause ends inside a sentence.
@@ -355,9 +356,7 @@ def _last_joined(t: str, parts: list[tuple[int, int]], n: int) -> list[tuple[int
 
 def _plain_name(a: ArticleRows, s: str) -> bool:
     """Is s a short name holding no value verb (湘源动力, not 全县新建)?"""
-    v = a.cr.verbs
-    return 2 <= len(s) <= MAX_PLAIN_NAME and not (v is not None and any(v.length_at(s, i, len(s))
-                                                                        for i in range(len(s))))
+    return 2 <= len(s) <= MAX_PLAIN_NAME and not holds_word(a.cr.verbs, s)
 
 
 def _measured(a: ArticleRows, r: dict) -> bool:
@@ -504,8 +503,7 @@ def _figure(a: ArticleRows, r: dict, gap: str, tail: str, subject: Choice, last_
         return of_cache[0]
 
     g = gap.strip()
-    measure = a.cr.words.get("measure")
-    if r["kind"] == "count" and measure is not None and r.get("unit") and r["unit"] not in measure.words:
+    if r["kind"] == "count" and r.get("unit") and a.cr.words.get("measure") is not None and not _measured(a, r):
         ind = Choice("", "lists/measure_word.txt", f"a count of {r['unit']} itself (no measure word): "
                                                    f"nothing else is counted")
     elif JOIN.match(g) and last_ind.value and joined:

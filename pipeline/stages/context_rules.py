@@ -159,6 +159,12 @@ class Words:
         return _WordMatch(text[pos:pos + n], pos + n) if n else None
 
 
+def holds_word(words: "Words | None", text: str, start: int = 0, end: int | None = None, shortest: int = 1) -> bool:
+    """Does text[start:end] hold a word of `words` of at least `shortest` characters?"""
+    end = len(text) if end is None else end
+    return words is not None and any(words.length_at(text, i, end) >= shortest for i in range(start, end))
+
+
 def ends_with(s: str, words: "Words | None", whole: bool = False) -> bool:
     """Does s end with a word of `words` (whole: or is s that word)?"""
     return words is not None and any(len(s) - (not whole) >= n and s[-n:] in words.words for n in words.lengths)

@@ -12,7 +12,8 @@ from bisect import bisect_left
 
 import regex
 
-from .context_rules import MAX_NAME, Choice, ContextRules, LISTS, clean_name, ends_with, skip_words, strip_end
+from .context_rules import (MAX_NAME, Choice, ContextRules, LISTS, clean_name, ends_with, holds_word, skip_words,
+                            strip_end)
 
 # A date row right after one of these, or right before one of those, is a comparison base, not the
 # figure's period (较2018年提高…, 与2020年相比, 恢复到2019年同期的…).
@@ -258,8 +259,7 @@ class ArticleRows:
     def _holds_preposition(self, a: int, b: int) -> bool:
         """Does text[a:b] hold a preposition of two or more characters of lists/context_preposition.txt
         (兰州新区依托甲、乙等…: no list of names; one character, 经 of 经开区, may be a name's)?"""
-        prep = self.cr.words.get("preposition")
-        return prep is not None and any(prep.length_at(self.text, i, b) >= 2 for i in range(a, b))
+        return holds_word(self.cr.words.get("preposition"), self.text, a, b, shortest=2)
 
     def _etc(self, q: int, end: int) -> int | None:
         """The end of `等[count]noun` at q, the noun running up to a verb, adverb or preposition."""
@@ -382,7 +382,7 @@ class ArticleRows:
         if pronoun is not None and name in pronoun.words:
             return None                # “我们计划…”: no entity
         title = self.cr.words.get("title")
-        if title is not None and any(title.length_at(name, i, len(name)) >= 2 for i in range(len(name))):
+        if holds_word(title, name, shortest=2):
             return None                # 董事长刘建平在…表示: a person, no entity
         return (Choice(name, pat.id, f"the words before the verb ({pat.where})"), e) if name else None
 
